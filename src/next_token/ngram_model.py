@@ -1,0 +1,353 @@
+"""The queryable n-gram model: exact top-k, full distributions and vectorized scoring.
+
+Data layout, per order n (index n-1 in every list):
+
+    keys[n]         sorted parent * V + word (order 1 is implicit: the index is the word id);
+                    uint32 where every possible key fits, else uint64
+    logprob[n]      float32 log10 p(word | context) for every stored n-gram (backoff form)
+    backoff[n]      float32 log10 b(n-gram as a context), orders below the top
+    ranked_words[n] uint32 and ranked_lp[n] float32: the same n-grams' words and log10 p, in
+                    parent order but best first within each parent, so the children of a context
+                    sorted by probability are one slice (order 1: every token, best first)
+
+Backoff-form query (KenLM's semantics): with h the last N-1 tokens and h_j its last j tokens,
+
+    p(w | h) = p*(w | h_L) * prod_{j = L+1}^{|h|} b(h_j)
+
+where L is the longest suffix of h such that h_L w is stored, and b(h_j) = 1 when h_j is not
+stored. Every token whose probability comes from level L is multiplied by the same factor B_L,
+so ranking within a level is ranking by stored probability: the exact top-k is the best of the
+per-level top-k lists, where level L offers the children of h_L (best first, already sorted)
+minus the tokens claimed by a longer suffix. That costs O(k * levels + children of the claimed
+levels), never a scan of the vocabulary.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .counting import count_rows, count_stream
+from .errors import InputError, ModelFileError
+from .kneser_ney import estimate
+from .vocab import BOS, UNK
+
+
+@dataclass
+class StreamScore:
+    """Per-token scores of a sentence stream (positions of `<s>` are not scored)."""
+
+    logprob: np.ndarray  # log10 p of each scored token
+    token_ids: np.ndarray  # the scored tokens
+    positions: np.ndarray  # where they sit in the stream
+    match_order: np.ndarray  # the order of the longest stored n-gram used for each
+
+    @property
+    def total(self) -> float:
+        return float(self.logprob.sum())
+
+    @property
+    def oov(self) -> int:
+        return int((self.token_ids == UNK).sum())
+
+    def perplexity(self, include_oov: bool = True) -> float:
+        """10 ** (-mean log10 p), like KenLM's query: `</s>` counted, OOVs scored as `<unk>`."""
+        lp = self.logprob if include_oov else self.logprob[self.token_ids != UNK]
+        if len(lp) == 0:
+            return float("nan")
+        return float(10.0 ** (-lp.mean()))
+
+
+class NgramModel:
+    """An estimated backoff n-gram model over token ids [0, vocab_size)."""
+
+    def __init__(self, order, vocab_size, keys, logprob, backoff, ranked=None, sentence_mode=True, meta=None):
+        self.order = int(order)
+        self.vocab_size = int(vocab_size)
+        self.logprob = logprob
+        self.backoff = backoff
+        self.sentence_mode = bool(sentence_mode)
+        self.meta = dict(meta or {})
+        # keys[0] is None: unigrams are indexed by id. Narrow keys to uint32 where they fit.
+        self.keys = [None] + [
+            np.asarray(k, dtype=_key_dtype(len(logprob[n - 1]), self.vocab_size)) for n, k in enumerate(keys[1:], 1)
+        ]
+        self.ranked_words, self.ranked_lp = ranked if ranked is not None else self._rank()
+        self._local = threading.local()
+
+    # ---------------------------------------------------------------- construction
+
+    @classmethod
+    def from_stream(cls, stream: np.ndarray, order: int, vocab_size: int, progress=None) -> "NgramModel":
+        """Count and estimate a model from a sentence stream (`<s> ... </s>` back to back)."""
+        counts = count_stream(stream, order, vocab_size, progress=progress)
+        return cls.from_counts(counts)
+
+    @classmethod
+    def from_ngrams(cls, rows: np.ndarray, vocab_size: int) -> "NgramModel":
+        """Estimate from full n-grams (context columns..., token), one per row.
+
+        Backoff drops the leftmost column first, so put the least informative context first.
+        The uniform floor spreads over all `vocab_size` ids.
+        """
+        counts = count_rows(rows, vocab_size)
+        return cls.from_counts(counts)
+
+    @classmethod
+    def from_counts(cls, counts) -> "NgramModel":
+        est = estimate(counts)
+        keys = [None] + counts.keys[1:]
+        meta = {"discounts": [list(d) for d in est.discounts]}
+        return cls(counts.order, counts.vocab_size, keys, est.logprob, est.backoff,
+                   sentence_mode=counts.sentence_mode, meta=meta)
+
+    def _rank(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        V = self.vocab_size
+        lp0 = self.logprob[0]
+        ids = np.arange(V)
+        if self.sentence_mode:
+            ids = ids[ids != BOS]  # <s> is never predicted
+        best = ids[np.lexsort((ids, -lp0[ids]))]
+        words, lps = [best.astype(np.uint32)], [lp0[best]]
+        for n in range(1, self.order):
+            word = (self.keys[n] % V).astype(np.uint32)
+            perm = np.lexsort((word, -self.logprob[n], self.keys[n] // V))
+            words.append(word[perm])
+            lps.append(self.logprob[n][perm])
+        return words, lps
+
+    # ---------------------------------------------------------------- persistence
+
+    def to_arrays(self, prefix: str = "ngram.") -> tuple[dict, dict[str, np.ndarray]]:
+        meta = {
+            "order": self.order,
+            "vocab_size": self.vocab_size,
+            "sentence_mode": self.sentence_mode,
+            "sizes": self.sizes,
+            **self.meta,
+        }
+        arrays = {}
+        for n in range(self.order):
+            if n:
+                arrays[f"{prefix}keys.{n + 1}"] = self.keys[n]
+            arrays[f"{prefix}logprob.{n + 1}"] = self.logprob[n]
+            arrays[f"{prefix}ranked_words.{n + 1}"] = self.ranked_words[n]
+            arrays[f"{prefix}ranked_lp.{n + 1}"] = self.ranked_lp[n]
+            if n < self.order - 1:
+                arrays[f"{prefix}backoff.{n + 1}"] = self.backoff[n]
+        return meta, arrays
+
+    @classmethod
+    def from_arrays(cls, meta: dict, arrays: dict[str, np.ndarray], prefix: str = "ngram.") -> "NgramModel":
+        try:
+            N = int(meta["order"])
+            keys = [None] + [arrays[f"{prefix}keys.{n}"] for n in range(2, N + 1)]
+            logprob = [arrays[f"{prefix}logprob.{n}"] for n in range(1, N + 1)]
+            backoff = [arrays[f"{prefix}backoff.{n}"] for n in range(1, N)]
+            ranked = (
+                [arrays[f"{prefix}ranked_words.{n}"] for n in range(1, N + 1)],
+                [arrays[f"{prefix}ranked_lp.{n}"] for n in range(1, N + 1)],
+            )
+        except KeyError as e:
+            raise ModelFileError(f"the model file lacks the n-gram table {e}") from None
+        extra = {k: v for k, v in meta.items() if k not in ("order", "vocab_size", "sentence_mode", "sizes")}
+        return cls(N, meta["vocab_size"], keys, logprob, backoff, ranked, meta["sentence_mode"], extra)
+
+    # ---------------------------------------------------------------- lookups
+
+    @property
+    def sizes(self) -> list[int]:
+        return [len(lp) for lp in self.logprob]
+
+    def lookup(self, order: int, parents: np.ndarray, words: np.ndarray) -> np.ndarray:
+        """Index in `order` of the n-grams (parent n-gram, word), or -1 where not stored."""
+        keys = self.keys[order - 1]
+        parents = np.asarray(parents, dtype=np.int64)
+        words = np.asarray(words, dtype=np.int64)
+        if len(keys) == 0:
+            return np.full(np.broadcast(parents, words).shape, -1, dtype=np.int64)
+        # Valid parents give keys that fit the key dtype; cast so searchsorted never copies `keys`.
+        q = (np.maximum(parents, 0) * self.vocab_size + words).astype(keys.dtype)
+        pos = np.minimum(keys.searchsorted(q), len(keys) - 1)
+        return np.where((parents >= 0) & (keys[pos] == q), pos, -1)
+
+    def _children(self, order: int, node: int) -> tuple[int, int]:
+        """The range [lo, hi) of the children of `node` (an (order-1)-gram) in `order`."""
+        keys = self.keys[order - 1]
+        lo, hi = keys.searchsorted(np.array([node * self.vocab_size, (node + 1) * self.vocab_size], keys.dtype))
+        return int(lo), int(hi)
+
+    def _check_context(self, context: Sequence[int]) -> np.ndarray:
+        ctx = np.asarray(context, dtype=np.int64).reshape(-1)
+        if len(ctx) and (ctx.min() < 0 or ctx.max() >= self.vocab_size):
+            raise InputError(f"token ids must lie in [0, {self.vocab_size})")
+        return ctx[len(ctx) - (self.order - 1):] if self.order > 1 else ctx[:0]
+
+    def suffix_nodes(self, context: Sequence[int]) -> list[int]:
+        """nodes[j] = index of the last j context tokens in order j, or -1; nodes[0] = 0 (root)."""
+        ctx = self._check_context(context).tolist()
+        L = len(ctx)
+        nodes = [0] + [-1] * L
+        if L == 0:
+            return nodes
+        # Extend every window of the context one token to the right at a time; the window that
+        # starts at L - j after j steps is the suffix of length j. Python ints: the arrays are
+        # tiny, and numpy's per-call overhead would dominate.
+        V = self.vocab_size
+        cur = ctx  # cur[a]: node of the window of the current length starting at a
+        nodes[1] = ctx[-1]
+        for j in range(2, L + 1):
+            keys = self.keys[j - 1]
+            starts = [a for a in range(L - j + 1) if cur[a] >= 0]
+            if not starts or len(keys) == 0:
+                break
+            q = np.array([cur[a] * V + ctx[a + j - 1] for a in starts], dtype=keys.dtype)
+            pos = np.minimum(keys.searchsorted(q), len(keys) - 1)
+            nxt = [-1] * (L - j + 1)
+            for a, p, hit in zip(starts, pos.tolist(), (keys[pos] == q).tolist()):
+                if hit:
+                    nxt[a] = p
+            cur = nxt
+            nodes[j] = cur[-1]
+            if nodes[j] < 0:
+                break  # a longer suffix contains this one, so it is not stored either
+        return nodes
+
+    def _levels(self, context):
+        """(L, node, log10 factor B_L) for every level that can supply probabilities, top first."""
+        nodes = self.suffix_nodes(context)
+        deepest = max(j for j, nd in enumerate(nodes) if nd >= 0)
+        levels, cum = [], 0.0
+        for L in range(len(nodes) - 1, -1, -1):
+            if L <= deepest:
+                levels.append((L, nodes[L], cum))
+            if L >= 1 and nodes[L] >= 0:
+                cum += float(self.backoff[L - 1][nodes[L]])
+        return levels
+
+    # ---------------------------------------------------------------- queries
+
+    def topk(self, context: Sequence[int], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k most probable next tokens and their probabilities, exactly, best first.
+
+        Ties are broken by smaller id, so the result is deterministic.
+        """
+        if k <= 0:
+            raise InputError(f"k must be a positive number, got {k}")
+        stamp, qid = self._stamp()
+        n_marked = 0
+        cand_ids, cand_lp = [], []
+        for L, node, cum in self._levels(context):
+            if L == 0:
+                lo, hi = 0, len(self.ranked_words[0])
+            else:
+                lo, hi = self._children(L + 1, node)
+                if lo == hi:
+                    continue
+            words, lps = self.ranked_words[L], self.ranked_lp[L]
+            # At most n_marked of this level's tokens were claimed by longer contexts, so the
+            # first k + n_marked hold k free ones; a short prefix nearly always suffices.
+            need = min(hi - lo, k + n_marked)
+            take = min(need, 2 * k + 16)
+            w = words[lo : lo + take]
+            free = stamp[w] != qid
+            if take < need and np.count_nonzero(free) < k:
+                take = need
+                w = words[lo : lo + take]
+                free = stamp[w] != qid
+            cand_ids.append(w[free][:k])
+            cand_lp.append(lps[lo : lo + take][free][:k] + cum)
+            if L > 0:
+                stamp[words[lo:hi]] = qid
+                n_marked += hi - lo
+        ids = np.concatenate(cand_ids).astype(np.int64)
+        lps = np.concatenate(cand_lp).astype(np.float64)
+        best = np.lexsort((ids, -lps))[:k]
+        return ids[best], 10.0 ** lps[best]
+
+    def distribution(self, context: Sequence[int]) -> np.ndarray:
+        """p(w | context) for every token id (float64; sums to 1; `<s>` gets 0)."""
+        V = self.vocab_size
+        levels = self._levels(context)
+        out = None
+        for L, node, cum in reversed(levels):  # shortest first; longer suffixes overwrite
+            if L == 0:
+                out = self.logprob[0].astype(np.float64) + cum
+            else:
+                lo, hi = self._children(L + 1, node)
+                words = self.keys[L][lo:hi] % V
+                out[words] = self.logprob[L][lo:hi] + cum
+        p = 10.0 ** out
+        if self.sentence_mode:
+            p[BOS] = 0.0
+        return p
+
+    def score_stream(self, stream: np.ndarray) -> StreamScore:
+        """Score every token of a sentence stream given its preceding tokens in the sentence."""
+        ids = np.asarray(stream, dtype=np.int64).reshape(-1)
+        if len(ids) and (ids.min() < 0 or ids.max() >= self.vocab_size):
+            raise InputError(f"token ids must lie in [0, {self.vocab_size})")
+        T = len(ids)
+        # match[n][t]: index of the n-gram ending at t; the (n-1)-gram ending at t-1 is its parent.
+        match = [None, ids]
+        for n in range(2, self.order + 1):
+            parent = np.full(T, -1, dtype=np.int64)
+            parent[1:] = match[n - 1][:-1]
+            match.append(self.lookup(n, parent, ids))
+        context = [None]
+        for j in range(1, self.order):
+            c = np.full(T, -1, dtype=np.int64)
+            c[1:] = match[j][:-1]
+            context.append(c)
+        lp, order = self._combine(ids, match, context)
+        scored = np.flatnonzero(ids != BOS) if self.sentence_mode else np.arange(T)
+        return StreamScore(lp[scored], ids[scored], scored, order[scored])
+
+    def logprob_rows(self, rows: np.ndarray) -> np.ndarray:
+        """log10 p(row[-1] | row[:-1]) for each row (context columns..., token), vectorized."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.ndim != 2 or rows.shape[1] != self.order:
+            raise InputError(f"rows must have shape (M, {self.order})")
+        N = self.order
+        M = rows.shape[0]
+        match = [None] * (N + 1)
+        context = [None] * N
+        cur = rows  # windows of the current length, one column per start
+        for length in range(1, N + 1):
+            if length > 1:
+                cur = self.lookup(length, cur[:, :-1], rows[:, length - 1 :])
+            match[length] = cur[:, N - length]  # the window that ends at the token column
+            if length < N:
+                context[length] = cur[:, N - 1 - length]  # the window that ends just before it
+        lp, _ = self._combine(rows[:, -1], match, context)
+        return lp.reshape(M)
+
+    def _combine(self, target, match, context):
+        """Backoff-form log10 p from the longest matches and the context nodes (see module doc)."""
+        lp = self.logprob[0][target].astype(np.float64)
+        order = np.ones(len(target), dtype=np.int8)
+        for n in range(2, self.order + 1):
+            found = match[n] >= 0
+            lp[found] = self.logprob[n - 1][match[n][found]]
+            order[found] = n
+        for j in range(1, self.order):
+            use = (context[j] >= 0) & (order <= j)
+            lp[use] += self.backoff[j - 1][context[j][use]]
+        return lp, order
+
+    def _stamp(self) -> tuple[np.ndarray, int]:
+        """A per-thread scratch array marking claimed tokens; a fresh query id avoids clearing it."""
+        local = self._local
+        if not hasattr(local, "stamp"):
+            local.stamp = np.zeros(self.vocab_size, dtype=np.int64)
+            local.qid = 0
+        local.qid += 1
+        return local.stamp, local.qid
+
+
+def _key_dtype(n_parents: int, vocab_size: int):
+    """uint32 when every key parent * V + word of this order fits in 32 bits."""
+    return np.uint32 if n_parents * vocab_size < 2**32 else np.uint64
