@@ -1,0 +1,682 @@
+"""A suffix array over the corpus's token-id stream: count any n-gram, find the longest seen suffix.
+
+The corpus is one id stream ``s[0..n)`` (sentences written ``<s> t1 .. tk </s>`` back to back). Its
+suffix array ``sa`` lists the start positions of all n suffixes ``s[p:]`` in lexicographic order,
+where a suffix that runs out of tokens sorts before any longer one (the end of the stream acts as a
+token smaller than every id). All occurrences of a pattern ``P`` of length m are then one
+contiguous block ``sa[lo:hi]``: the suffixes whose first m tokens equal ``P``. So
+
+* ``count(P) = hi - lo``, found by two binary searches (O(m log n));
+* inside that block the suffixes are sorted by the token that follows ``P``, so the tokens that
+  follow ``P`` form a *sorted* column ``s[sa[lo:hi] + m]``; its runs are the continuation counts,
+  and a run's boundaries can be found by bisection without reading the whole column;
+* extending ``P`` by one token on the right narrows the block (a binary search inside it), which
+  is how a whole held-out stream is matched in lockstep (``match_lengths``).
+
+This is the index of infini-gram (Liu et al. 2024), the scalable form of the original library's
+"trie of every sentence": the trie's paths are the SA's blocks, without storing the trie.
+
+Building: prefix doubling (Manber & Myers), vectorized. After round h every suffix carries the
+rank of its first ``2^h`` tokens (the SA slot where its group starts); the next round sorts by the
+pair (rank of ``p``, rank of ``p + 2^h``), which orders suffixes by their first ``2^(h+1)`` tokens.
+Only groups that are still ties are re-sorted (as in Larsson & Sadakane), so the work shrinks fast
+on natural text; the number of rounds is about log2 of the longest repeated span. Every step is a
+numpy sort or gather over the still-unsorted suffixes; there is no Python loop per token.
+
+Storage: the stream uses the fewest whole bytes its largest id needs (1 for characters, 2 for a
+vocabulary below 65,536, else 3 or 4), the SA the fewest bytes ``n - 1`` needs (3 below 16.7M
+tokens, else 4). Widths 3, 5, 6, 7 are packed little-endian bytes read through a masked strided view.
+Two small side tables: ``first``, the start of each first token's block (the unigram table, so the
+first binary search is a lookup), and ``bos``, the positions of ``<s>`` (sentence numbers and
+attribution in O(log n)). Books (275k tokens, 20k words): 5 bytes per token plus the side tables;
+infini-gram's figure is 7.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from .errors import CorpusError, InputError, ModelFileError
+
+BOS = 1  # "<s>"
+EOS = 2  # "</s>"
+
+FORMAT = 1
+_DIRECT_COLUMN = 16384  # below this block size, reading the whole column beats bisecting it
+_SAMPLES = 1024  # first sample of a larger column, to estimate how many runs it has
+_FANOUT = 16  # samples per interval when bisecting a column for run boundaries
+
+
+# --------------------------------------------------------------------------------------------
+# Compact unsigned integer storage
+# --------------------------------------------------------------------------------------------
+
+
+def _width_for(max_value: int) -> int:
+    """Bytes needed to store integers in [0, max_value]."""
+    return max(1, (int(max_value).bit_length() + 7) // 8)
+
+
+class PackedUInts:
+    """Unsigned integers stored in `width` bytes each (1 to 8), readable from a memory map.
+
+    Widths 1, 2, 4 and 8 are plain numpy arrays. Other widths are a flat uint8 array of n
+    little-endian rows of `width` bytes plus a few zero bytes of padding, read through an
+    overlapping strided view of 4- or 8-byte words (word i starts at byte ``width * i``) masked to
+    `width` bytes: one gather per read, about 3x the cost of a native gather instead of ~20x for
+    decoding (n, width) rows. Reads return int64 (or Python ints for the scalar helpers).
+    """
+
+    __slots__ = ("raw", "width", "n", "_mv", "_native", "_words", "_mask")
+
+    def __init__(self, raw: np.ndarray, width: int):
+        self.raw = raw
+        self.width = w = int(width)
+        self._native = w in (1, 2, 4, 8)
+        if self._native:
+            self.n = int(raw.shape[0])
+            self._words = raw
+            self._mask = None
+            # Python-level views make the scalar binary search much cheaper than numpy scalars
+            self._mv = memoryview(np.ascontiguousarray(raw)).cast("B").cast({1: "B", 2: "H", 4: "I", 8: "Q"}[w])
+        else:
+            word = 4 if w < 4 else 8
+            self.n = (int(raw.shape[0]) - (word - w)) // w
+            self._words = np.ndarray(shape=(self.n,), dtype=f"<u{word}", buffer=raw, offset=0, strides=(w,))
+            self._mask = np.uint64((1 << (8 * w)) - 1).astype(f"<u{word}")
+            self._mv = memoryview(np.ascontiguousarray(raw)).cast("B")
+
+    @staticmethod
+    def raw_length(n: int, width: int) -> int:
+        """Length of the raw array holding n values of `width` bytes."""
+        if width in (1, 2, 4, 8):
+            return n
+        return n * width + ((4 if width < 4 else 8) - width)
+
+    @classmethod
+    def pack(cls, values: np.ndarray, width: int | None = None, *, compact: bool = True) -> "PackedUInts":
+        values = np.asarray(values)
+        top = int(values.max()) if values.size else 0
+        if width is None:
+            width = _width_for(top)
+            if not compact:
+                width = next(w for w in (1, 2, 4, 8) if w >= width)
+        if width in (1, 2, 4, 8):
+            return cls(values.astype(f"<u{width}"), width)
+        raw = np.zeros(cls.raw_length(values.size, width), np.uint8)
+        rows = raw[: values.size * width].reshape(-1, width)
+        rows[:] = values.astype("<u8").view(np.uint8).reshape(-1, 8)[:, :width]
+        return cls(raw, width)
+
+    def __len__(self) -> int:
+        return self.n
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.raw.nbytes)
+
+    def take(self, idx: np.ndarray) -> np.ndarray:
+        """Values at the int64 positions `idx` (vectorized), as int64."""
+        if self._native:
+            return self.raw[idx].astype(np.int64)
+        return (self._words[idx] & self._mask).astype(np.int64)
+
+    def slice(self, a: int, b: int) -> np.ndarray:
+        if self._native:
+            return self.raw[a:b].astype(np.int64)
+        return (self._words[a:b] & self._mask).astype(np.int64)
+
+    def item(self, i: int) -> int:
+        if self._native:
+            return self._mv[i]
+        w = self.width
+        return int.from_bytes(self._mv[w * i : w * i + w], "little")
+
+    def window(self, p: int, m: int) -> list[int]:
+        """Values at positions p .. p+m-1 (fewer if the array ends first), as a list."""
+        if self._native:
+            return self._mv[p : p + m].tolist()
+        if m <= 16:
+            w = self.width
+            b = self._mv[w * p : w * min(p + m, self.n)]
+            return [int.from_bytes(b[k : k + w], "little") for k in range(0, len(b), w)]
+        return (self._words[p : p + m] & self._mask).tolist()
+
+
+# --------------------------------------------------------------------------------------------
+# Construction
+# --------------------------------------------------------------------------------------------
+
+
+def suffix_array(stream: np.ndarray, progress: bool = False) -> np.ndarray:
+    """Return the suffix array of the non-negative integer array `stream` (int32, or int64 when
+    the stream has 2^31 tokens or more).
+
+    Prefix doubling over the still-tied groups; see the module docstring for the math.
+    """
+    s = np.asarray(stream)
+    n = int(s.shape[0])
+    if n == 0:
+        return np.empty(0, np.int32)
+    if n >= 3_000_000_000:  # rank pairs are packed into one int64 key: rank * (n + 1) + rank2 + 1
+        raise InputError(f"a suffix array over {n:,} tokens is beyond this builder (limit 3e9)")
+    idx_t = np.int32 if n < 2**31 else np.int64
+    sa = np.argsort(s, kind="stable").astype(idx_t)
+    keys = s[sa]
+    change = np.empty(n, bool)
+    change[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=change[1:])
+    del keys
+    # rank of a suffix = the SA slot where its group (same first k tokens) starts
+    rank = np.empty(n, idx_t)
+    rank[sa] = np.maximum.accumulate(np.where(change, np.arange(n, dtype=idx_t), 0))
+    singleton = change.copy()
+    singleton[:-1] &= change[1:]
+    active = np.flatnonzero(~singleton).astype(idx_t)  # slots of suffixes still tied with another
+    del change, singleton
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(desc="suffix array (doubling rounds)", unit="round")
+    k = 1
+    while active.size:
+        pos = sa[active]
+        nxt = pos.astype(np.int64) + k
+        inside = nxt < n
+        second = np.zeros(pos.size, np.int64)  # 0 = "past the end", sorts before every real rank
+        second[inside] = rank[nxt[inside]].astype(np.int64) + 1
+        key = rank[pos].astype(np.int64) * (n + 1) + second
+        del nxt, inside, second
+        order = np.argsort(key)  # ties are suffixes still equal on 2k tokens: any order is fine
+        pos = pos[order]
+        key = key[order]
+        del order
+        sa[active] = pos
+        m = pos.size
+        ch = np.empty(m, bool)
+        ch[0] = True
+        np.not_equal(key[1:], key[:-1], out=ch[1:])
+        del key
+        # all keys were computed from the old ranks above, so updating in place is safe now
+        rank[pos] = active[np.maximum.accumulate(np.where(ch, np.arange(m, dtype=idx_t), 0))]
+        single = ch.copy()
+        single[:-1] &= ch[1:]
+        active = active[~single]
+        k *= 2
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(unsorted=int(active.size))
+    if bar is not None:
+        bar.close()
+    return sa
+
+
+# --------------------------------------------------------------------------------------------
+# The index
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One place a pattern occurs in the corpus, with the sentence(s) around it.
+
+    `ids` is the stream from the ``<s>`` that opens the sentence holding the match's first token
+    to the ``</s>`` that closes the sentence holding its last token (clipped to `max_tokens`
+    around the match when sentences are huge or absent); the match is ``ids[match_start :
+    match_start + match_len]``. `sentence` is the 0-based number of the sentence the match starts
+    in (counting ``<s>`` tokens), or -1 when the stream has none.
+    """
+
+    position: int
+    sentence: int
+    ids: np.ndarray
+    match_start: int
+    match_len: int
+
+
+def _as_pattern(tokens: Iterable[int] | np.ndarray) -> list[int]:
+    if isinstance(tokens, (str, bytes)):
+        raise InputError("expected a sequence of token ids, got a string; encode it with the vocabulary first")
+    try:
+        a = np.asarray(tokens if isinstance(tokens, np.ndarray) else list(tokens))
+    except TypeError:
+        raise InputError(f"expected a sequence of token ids, got {type(tokens).__name__}") from None
+    if a.size == 0:
+        return []
+    if a.ndim != 1 or not np.issubdtype(a.dtype, np.integer):
+        raise InputError(f"token ids must be a 1-D sequence of integers, got dtype {a.dtype} and shape {a.shape}")
+    if int(a.min()) < 0:
+        raise InputError("token ids must be non-negative")
+    return a.astype(np.int64).tolist()
+
+
+def _as_id_array(ids: Any, what: str = "ids") -> np.ndarray:
+    a = np.asarray(ids)
+    if a.size == 0:
+        return np.zeros(0, np.int64)
+    if a.ndim != 1 or not np.issubdtype(a.dtype, np.integer):
+        raise InputError(f"{what} must be a 1-D integer array, got dtype {a.dtype} and shape {a.shape}")
+    if int(a.min()) < 0:
+        raise InputError(f"{what} must be non-negative token ids")
+    return a.astype(np.int64)
+
+
+class SuffixArray:
+    """The suffix-array index of one token-id stream. Build with `SuffixArray.build(stream)`.
+
+    Every query is exact. Ranges ``(lo, hi)`` are half-open blocks of SA slots.
+    """
+
+    def __init__(self, stream: PackedUInts, sa: PackedUInts, first: np.ndarray, bos: np.ndarray):
+        self._s = stream
+        self._sa = sa
+        self._first = first  # first[t] .. first[t+1]: the block of suffixes starting with token t
+        self._bos = bos
+        self.n = len(stream)
+        self.id_bound = int(first.shape[0]) - 1  # ids >= id_bound never occur
+        self._unigram = np.diff(first.astype(np.int64))
+
+    # -- building and saving -----------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        stream: Sequence[int] | np.ndarray,
+        *,
+        vocab_size: int | None = None,
+        compact: bool = True,
+        progress: bool = False,
+    ) -> "SuffixArray":
+        """Index `stream` (token ids). `vocab_size` sizes the unigram table (default: max id + 1).
+
+        `compact=False` stores the stream and SA as uint8/16/32/64 only (no 3-byte rows), trading
+        bytes for slightly cheaper reads.
+        """
+        s = _as_id_array(stream, "stream")
+        if s.size == 0:
+            raise CorpusError("cannot index an empty token stream: the corpus has no tokens")
+        top = int(s.max())
+        bound = top + 1 if vocab_size is None else int(vocab_size)
+        if bound <= top:
+            raise InputError(f"vocab_size={vocab_size} but the stream holds id {top}")
+        n = int(s.size)
+        sa = suffix_array(s, progress=progress)
+        count_dtype = np.uint32 if n < 2**32 else np.uint64
+        first = np.zeros(bound + 1, count_dtype)
+        np.cumsum(np.bincount(s, minlength=bound), out=first[1:])
+        bos = np.flatnonzero(s == BOS).astype(count_dtype)
+        return cls(
+            PackedUInts.pack(s, compact=compact),
+            PackedUInts.pack(sa, _width_for(n - 1) if compact else None, compact=compact),
+            first,
+            bos,
+        )
+
+    def to_arrays(self, prefix: str = "sa.") -> dict[str, np.ndarray]:
+        """The arrays to store in a model file (pair with `meta()`), names starting with `prefix`."""
+        return {
+            prefix + "stream": self._s.raw,
+            prefix + "sa": self._sa.raw,
+            prefix + "first": self._first,
+            prefix + "bos": self._bos,
+        }
+
+    def meta(self) -> dict[str, Any]:
+        """JSON-able facts `from_arrays` needs besides the arrays."""
+        return {"format": FORMAT, "n": self.n, "stream_width": self._s.width, "sa_width": self._sa.width}
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any], prefix: str = "sa.") -> "SuffixArray":
+        """Rebuild the index from `to_arrays`/`meta` output, e.g. the memory-mapped arrays of
+        `read_model_file`: nothing is copied, so an index larger than RAM can still be queried."""
+        try:
+            if int(meta["format"]) > FORMAT:
+                raise ModelFileError("the suffix-array index was written by a newer version; upgrade the package")
+            n, sw, aw = int(meta["n"]), int(meta["stream_width"]), int(meta["sa_width"])
+            raw_s, raw_sa = arrays[prefix + "stream"], arrays[prefix + "sa"]
+            first, bos = arrays[prefix + "first"], arrays[prefix + "bos"]
+        except (KeyError, TypeError, ValueError) as e:
+            raise ModelFileError(f"the suffix-array index is incomplete or unreadable ({e!s})") from None
+        for raw, w in ((raw_s, sw), (raw_sa, aw)):
+            if not 1 <= w <= 8 or raw.ndim != 1 or raw.shape[0] != PackedUInts.raw_length(n, w) or (
+                raw.dtype.itemsize != (w if w in (1, 2, 4, 8) else 1)
+            ):
+                raise ModelFileError("the suffix-array index is corrupted (array shapes disagree with its header)")
+        if first.ndim != 1 or first.shape[0] < 2 or int(first[-1]) != n:
+            raise ModelFileError("the suffix-array index is corrupted (unigram table does not add up)")
+        return cls(PackedUInts(raw_s, sw), PackedUInts(raw_sa, aw), first, bos)
+
+    @property
+    def nbytes(self) -> int:
+        return self._s.nbytes + self._sa.nbytes + int(self._first.nbytes) + int(self._bos.nbytes)
+
+    @property
+    def bytes_per_token(self) -> float:
+        return self.nbytes / self.n
+
+    @property
+    def stream(self) -> PackedUInts:
+        return self._s
+
+    @property
+    def unigram_counts(self) -> np.ndarray:
+        """Count of each id (int64, length `id_bound`): the continuation counts of the empty suffix."""
+        return self._unigram
+
+    def sa_slice(self, lo: int, hi: int) -> np.ndarray:
+        """Start positions of the suffixes in SA slots lo .. hi-1 (int64)."""
+        return self._sa.slice(lo, hi)
+
+    # -- single-pattern queries --------------------------------------------------------------
+
+    def find_range(self, tokens: Iterable[int] | np.ndarray) -> tuple[int, int]:
+        """The SA block ``(lo, hi)`` of the suffixes that start with `tokens`; ``hi - lo`` is its
+        count. The empty pattern matches every suffix: ``(0, n)``."""
+        return self._find_range(_as_pattern(tokens))
+
+    def _find_range(self, pat: list[int]) -> tuple[int, int]:
+        if not pat:
+            return 0, self.n
+        t0 = pat[0]
+        if t0 >= self.id_bound:
+            return self.n, self.n
+        lo, hi = int(self._first[t0]), int(self._first[t0 + 1])
+        if len(pat) == 1 or lo == hi:
+            return lo, hi
+        # Compare the rest of the pattern with each probed suffix as Python lists: a suffix that
+        # runs out of tokens gives a shorter list, which sorts first, as in the SA's order.
+        rest, m = pat[1:], len(pat) - 1
+        sa_item, window = self._sa.item, self._s.window
+        a, b = lo, hi
+        while a < b:
+            mid = (a + b) >> 1
+            if window(sa_item(mid) + 1, m) < rest:
+                a = mid + 1
+            else:
+                b = mid
+        lo = a
+        b = hi
+        while a < b:
+            mid = (a + b) >> 1
+            if window(sa_item(mid) + 1, m) <= rest:
+                a = mid + 1
+            else:
+                b = mid
+        return lo, a
+
+    def count(self, tokens: Iterable[int] | np.ndarray) -> int:
+        """How many times `tokens` occurs in the stream (any length; the empty pattern gives n)."""
+        lo, hi = self.find_range(tokens)
+        return hi - lo
+
+    def _continuation_range(self, pat: list[int]) -> tuple[int, int]:
+        """The block of occurrences of `pat` that are followed by a token. At most one occurrence
+        is not (the one ending the stream), and it is the block's first slot, being a prefix of
+        all the others."""
+        lo, hi = self._find_range(pat)
+        if hi > lo and pat and self._sa.item(lo) + len(pat) == self.n:
+            lo += 1
+        return lo, hi
+
+    def longest_suffix_match(
+        self, context: Iterable[int] | np.ndarray, max_suffix_len: int | None = None
+    ) -> tuple[int, int, int]:
+        """``(suffix_len, lo, hi)``: the longest suffix of `context` (at most `max_suffix_len`
+        tokens) that occurs in the stream followed by at least one token, and the block of those
+        occurrences. ``suffix_len`` is 0 (block ``(0, n)``) when not even the last token occurs.
+
+        Having a continuation is monotone in the suffix length (a suffix of a continued match is
+        a continued match), so the length is found by doubling then bisection: O(log len) range
+        searches, most of them on short patterns.
+        """
+        ctx = _as_pattern(context)
+        if max_suffix_len is not None:
+            if max_suffix_len < 0:
+                raise InputError("max_suffix_len must be >= 0")
+            ctx = ctx[len(ctx) - max_suffix_len :] if max_suffix_len < len(ctx) else ctx
+        m = len(ctx)
+        best = (0, 0, self.n)
+        good, length = 0, 1
+        bad = m + 1
+        while length <= m:
+            lo, hi = self._continuation_range(ctx[m - length :])
+            if hi > lo:
+                good, best = length, (length, lo, hi)
+                length *= 2
+            else:
+                bad = length
+                break
+        while bad - good > 1:
+            mid = (good + bad) >> 1
+            lo, hi = self._continuation_range(ctx[m - mid :])
+            if hi > lo:
+                good, best = mid, (mid, lo, hi)
+            else:
+                bad = mid
+        return best
+
+    def next_token_counts(
+        self, context: Iterable[int] | np.ndarray, max_suffix_len: int | None = None
+    ) -> tuple[int, np.ndarray, np.ndarray]:
+        """``(suffix_len, token_ids, counts)``: the tokens that follow the longest matched suffix
+        of `context` in the corpus, ascending by id, with how often each does (exact; the counts
+        add up to the suffix's continuation count). Suffix length 0 reads the unigram table."""
+        length, lo, hi = self.longest_suffix_match(context, max_suffix_len)
+        tokens, counts = self.continuations(lo, hi, length)
+        return length, tokens, counts
+
+    def continuations(self, lo: int, hi: int, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct tokens at offset `depth` of the suffixes in block ``[lo, hi)`` and their counts.
+
+        The block must be one whose suffixes share their first `depth` tokens (a `find_range`
+        block) and all reach past `depth`. For depth 0 and the whole SA it is the unigram table.
+        Otherwise the column is sorted, so only run boundaries need finding. A block of up to
+        16,384 slots, or one whose first 1,024-point sample shows many distinct tokens, is read
+        whole (one vectorized gather). In a larger block with long runs, an interval whose two
+        end tokens are equal is one run, and only intervals whose ends differ are split (16
+        ways, vectorized over all intervals): O(d * 16 * log16(block / d)) reads for d distinct
+        continuations instead of the whole block. Always exact; no sampling of counts.
+        """
+        if hi <= lo:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        if depth == 0 and lo == 0 and hi == self.n:
+            tokens = np.flatnonzero(self._unigram)
+            return tokens.astype(np.int64), self._unigram[tokens]
+        starts = self._run_starts(lo, hi, depth)
+        tokens = self._column(starts, depth)
+        counts = np.diff(np.append(starts, hi))
+        return tokens, counts
+
+    def _column(self, slots: np.ndarray, depth: int | np.ndarray) -> np.ndarray:
+        """Token at offset `depth` of the suffix in each SA slot; -1 where the stream has ended."""
+        p = self._sa.take(slots) + depth
+        out = np.full(p.shape, -1, np.int64)
+        inside = p < self.n
+        out[inside] = self._s.take(p[inside])
+        return out
+
+    def _run_starts(self, lo: int, hi: int, depth: int) -> np.ndarray:
+        """SA slots in [lo, hi) where the (sorted) column at `depth` starts a new run.
+
+        Reading the whole column costs one gather per slot. Bisection pays off only when runs
+        are long, so a first sample of the column decides: if many adjacent samples already
+        differ (many distinct continuations), read everything.
+        """
+        r = hi - lo
+        if r > _DIRECT_COLUMN:
+            pts = lo + (np.arange(_SAMPLES + 1, dtype=np.int64) * (r - 1)) // _SAMPLES
+            col = self._column(pts, depth)
+            diff = col[1:] != col[:-1]
+            if diff.mean() <= 0.25:
+                return self._bisect_runs(lo, pts[:-1][diff], pts[1:][diff], depth)
+        col = self._column(np.arange(lo, hi, dtype=np.int64), depth)
+        return lo + np.flatnonzero(np.concatenate(([True], col[1:] != col[:-1])))
+
+    def _bisect_runs(self, lo: int, a: np.ndarray, b: np.ndarray, depth: int) -> np.ndarray:
+        """Run starts inside the intervals [a, b] (inclusive) whose end tokens differ, plus lo."""
+        found = [np.array([lo], np.int64)]
+        steps = np.arange(_FANOUT + 1, dtype=np.int64)
+        while a.size:
+            small = (b - a) <= _FANOUT
+            if small.any():
+                # read every slot of the short intervals; record where the token changes
+                sa_, sb_ = a[small], b[small]
+                lens = sb_ - sa_ + 1
+                heads = np.concatenate(([0], np.cumsum(lens[:-1])))
+                slots = np.arange(int(lens.sum()), dtype=np.int64) + np.repeat(sa_ - heads, lens)
+                col = self._column(slots, depth)
+                change = np.zeros(slots.size, bool)
+                change[1:] = col[1:] != col[:-1]
+                change[heads] = False
+                found.append(slots[change])
+            a, b = a[~small], b[~small]
+            if not a.size:
+                break
+            pts = a[:, None] + ((b - a)[:, None] * steps[None, :]) // _FANOUT
+            col = self._column(pts.ravel(), depth).reshape(pts.shape)
+            diff = col[:, 1:] != col[:, :-1]
+            a, b = pts[:, :-1][diff], pts[:, 1:][diff]
+        return np.unique(np.concatenate(found))
+
+    # -- batched queries over an id stream ---------------------------------------------------
+
+    def _bounds(self, lo: np.ndarray, hi: np.ndarray, depth: np.ndarray, tok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Narrow each block ``[lo, hi)`` (suffixes sharing `depth` tokens) to the suffixes whose
+        next token is `tok`: lockstep binary searches for the lower and upper bound."""
+        q = lo.size
+        left = np.concatenate([lo, lo])
+        right = np.concatenate([hi, hi])
+        target = np.concatenate([tok, tok])
+        dep = np.concatenate([depth, depth])
+        upper = np.zeros(2 * q, bool)
+        upper[q:] = True
+        act = np.flatnonzero(left < right)
+        while act.size:
+            la, ra = left[act], right[act]
+            mid = (la + ra) >> 1
+            key = self._column(mid, dep[act])
+            t = target[act]
+            go_right = np.where(upper[act], key <= t, key < t)
+            left[act] = np.where(go_right, mid + 1, la)
+            right[act] = np.where(go_right, ra, mid)
+            act = act[left[act] < right[act]]
+        return left[:q], left[q:]
+
+    def _first_block(self, tok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ok = tok < self.id_bound
+        t = np.where(ok, tok, 0)
+        lo = np.where(ok, self._first[t].astype(np.int64), self.n)
+        hi = np.where(ok, self._first[t + 1].astype(np.int64), self.n)
+        return lo, hi
+
+    def ranges(self, ids: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Vectorized `find_range` for the patterns ``ids[start : start + length]``: int64 arrays
+        ``lo, hi``. Patterns are extended one token at a time in lockstep."""
+        q = _as_id_array(ids)
+        st = np.asarray(starts, np.int64)
+        ln = np.asarray(lengths, np.int64)
+        if st.shape != ln.shape or st.ndim != 1:
+            raise InputError("starts and lengths must be 1-D arrays of the same length")
+        if st.size and (st.min() < 0 or ln.min() < 0 or int((st + ln).max()) > q.size):
+            raise InputError("a pattern runs outside the id array")
+        lo = np.zeros(st.size, np.int64)
+        hi = np.full(st.size, self.n, np.int64)
+        act = np.flatnonzero(ln > 0)
+        if act.size:
+            lo[act], hi[act] = self._first_block(q[st[act]])
+        d = 1
+        act = act[(ln[act] > 1) & (hi[act] > lo[act])]
+        while act.size:
+            nlo, nhi = self._bounds(lo[act], hi[act], np.full(act.size, d, np.int64), q[st[act] + d])
+            lo[act], hi[act] = nlo, nhi
+            d += 1
+            act = act[(ln[act] > d) & (nhi > nlo)]
+        return lo, hi
+
+    def match_lengths(
+        self, ids: np.ndarray, limits: np.ndarray | None = None, *, continuation: bool = True
+    ) -> np.ndarray:
+        """Matching statistics: for each start i, the largest l <= limits[i] such that
+        ``ids[i : i + l]`` occurs in the stream (followed by a token, if `continuation`).
+
+        All starts are extended in lockstep, one token per round, each round a vectorized
+        binary search inside every still-matching block; the number of rounds is the longest
+        match plus one.
+        """
+        q = _as_id_array(ids)
+        m = q.size
+        room = m - np.arange(m, dtype=np.int64)
+        lim = room if limits is None else np.minimum(np.asarray(limits, np.int64), room)
+        out = np.zeros(m, np.int64)
+        act = np.flatnonzero(lim >= 1)
+        if not act.size:
+            return out
+        lo, hi = self._first_block(q[act])
+        d = 1
+        while act.size:
+            ok = hi > lo
+            if continuation:
+                ends = np.zeros(act.size, bool)
+                nz = np.flatnonzero(ok)
+                ends[nz] = self._sa.take(lo[nz]) + d == self.n
+                ok &= (hi - lo - ends) > 0
+            out[act[ok]] = d
+            keep = ok & (lim[act] > d)
+            act, lo, hi = act[keep], lo[keep], hi[keep]
+            if not act.size:
+                break
+            lo, hi = self._bounds(lo, hi, np.full(act.size, d, np.int64), q[act + d])
+            d += 1
+        return out
+
+    # -- positions and attribution -----------------------------------------------------------
+
+    def positions(self, tokens: Iterable[int] | np.ndarray, limit: int | None = 10) -> np.ndarray:
+        """Start positions of up to `limit` occurrences of `tokens` (all with limit=None),
+        ascending. Which ones are returned when there are more is the SA's order (by the text
+        that follows), which is arbitrary but deterministic."""
+        if limit is not None and limit < 0:
+            raise InputError("limit must be >= 0 or None")
+        lo, hi = self.find_range(tokens)
+        if limit is not None:
+            hi = min(hi, lo + limit)
+        return np.sort(self._sa.slice(lo, hi))
+
+    def occurrences(
+        self, tokens: Iterable[int] | np.ndarray, limit: int = 2, *, max_tokens: int = 400
+    ) -> list[Occurrence]:
+        """Where `tokens` occurs, with the whole sentence(s) around each occurrence (for
+        attribution: "this prediction came from here"). At most `limit` occurrences; each
+        `Occurrence.ids` holds at most about `max_tokens` ids around the match."""
+        pat = _as_pattern(tokens)
+        if limit < 0 or max_tokens < 1:
+            raise InputError("limit must be >= 0 and max_tokens >= 1")
+        return [self.occurrence_at(int(p), len(pat), max_tokens=max_tokens) for p in self.positions(pat, limit)]
+
+    def occurrence_at(self, position: int, match_len: int, *, max_tokens: int = 400) -> Occurrence:
+        """The sentence(s) around ``stream[position : position + match_len]``."""
+        if not 0 <= position <= self.n - match_len or match_len < 0:
+            raise InputError(f"no span of {match_len} tokens at position {position} in a stream of {self.n}")
+        end = position + match_len  # exclusive
+        margin = max(0, (max_tokens - match_len) // 2)
+        if self._bos.size:
+            k = int(np.searchsorted(self._bos, position, side="right")) - 1
+            start = int(self._bos[k]) if k >= 0 else 0
+            k_end = int(np.searchsorted(self._bos, max(end - 1, position), side="right"))
+            stop = int(self._bos[k_end]) if k_end < self._bos.size else self.n
+            sentence = max(k, 0) if k >= 0 else -1
+        else:
+            start, stop, sentence = 0, self.n, -1
+        start = max(start, position - margin)
+        stop = min(stop, end + margin)
+        return Occurrence(
+            position=position,
+            sentence=sentence,
+            ids=np.asarray(self._s.slice(start, stop)),
+            match_start=position - start,
+            match_len=match_len,
+        )
