@@ -152,12 +152,19 @@ def test_batched_ranges_equal_single_ranges(s, q, data):
     k = data.draw(st.integers(1, 8))
     starts = np.array(data.draw(st.lists(st.integers(0, len(q) - 1), min_size=k, max_size=k)))
     lengths = np.array([data.draw(st.integers(0, len(q) - a)) for a in starts])
-    lo, hi = idx.ranges(np.array(q), starts, lengths)
-    for a, ln, l_, h_ in zip(starts, lengths, lo, hi):
+    lo, hi, plo, phi = idx.ranges(np.array(q), starts, lengths, with_prefix=True)
+    for a, ln, l_, h_, pl, ph in zip(starts, lengths, lo, hi, plo, phi):
         want = idx.find_range(q[a : a + ln])
         assert h_ - l_ == want[1] - want[0]
         if h_ > l_:
             assert (l_, h_) == want
+        if ln == 0:
+            assert ph == pl
+        else:
+            want = idx.find_range(q[a : a + ln - 1])
+            assert ph - pl == want[1] - want[0]
+            if ph > pl:
+                assert (pl, ph) == want
 
 
 @pytest.mark.parametrize("width", range(1, 9))

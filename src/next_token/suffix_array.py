@@ -573,9 +573,13 @@ class SuffixArray:
         hi = np.where(ok, self._first[t + 1].astype(np.int64), self.n)
         return lo, hi
 
-    def ranges(self, ids: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def ranges(
+        self, ids: np.ndarray, starts: np.ndarray, lengths: np.ndarray, *, with_prefix: bool = False
+    ) -> tuple[np.ndarray, ...]:
         """Vectorized `find_range` for the patterns ``ids[start : start + length]``: int64 arrays
-        ``lo, hi``. Patterns are extended one token at a time in lockstep."""
+        ``lo, hi``; with `with_prefix`, also ``plo, phi``, the blocks of the patterns less their
+        last token (empty patterns have an empty prefix block). Patterns are extended one token
+        at a time in lockstep, so the prefix blocks come for free."""
         q = _as_id_array(ids)
         st = np.asarray(starts, np.int64)
         ln = np.asarray(lengths, np.int64)
@@ -585,17 +589,24 @@ class SuffixArray:
             raise InputError("a pattern runs outside the id array")
         lo = np.zeros(st.size, np.int64)
         hi = np.full(st.size, self.n, np.int64)
+        plo = np.zeros(st.size, np.int64)  # a one-token pattern's prefix is the empty pattern
+        phi = np.where(ln >= 1, self.n, 0)
         act = np.flatnonzero(ln > 0)
         if act.size:
             lo[act], hi[act] = self._first_block(q[st[act]])
         d = 1
-        act = act[(ln[act] > 1) & (hi[act] > lo[act])]
         while act.size:
-            nlo, nhi = self._bounds(lo[act], hi[act], np.full(act.size, d, np.int64), q[st[act] + d])
-            lo[act], hi[act] = nlo, nhi
+            # lo, hi now hold the blocks of the first d tokens of the patterns in `act`
+            rec = act[ln[act] == d + 1]
+            plo[rec], phi[rec] = lo[rec], hi[rec]
+            dead = act[(hi[act] <= lo[act]) & (ln[act] > d + 1)]
+            plo[dead], phi[dead] = lo[dead], lo[dead]
+            act = act[(ln[act] > d) & (hi[act] > lo[act])]
+            if not act.size:
+                break
+            lo[act], hi[act] = self._bounds(lo[act], hi[act], np.full(act.size, d, np.int64), q[st[act] + d])
             d += 1
-            act = act[(ln[act] > d) & (nhi > nlo)]
-        return lo, hi
+        return (lo, hi, plo, phi) if with_prefix else (lo, hi)
 
     def match_lengths(
         self, ids: np.ndarray, limits: np.ndarray | None = None, *, continuation: bool = True
