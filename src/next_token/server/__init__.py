@@ -1,0 +1,55 @@
+"""The HTTP face: a JSON API, an OpenAI-compatible endpoint and a web autocomplete page.
+
+    from next_token.language_model import LanguageModel
+    from next_token.server import create_app, serve
+
+    serve(LanguageModel.load("books.ntp"), host="127.0.0.1", port=8000)   # blocks, like `ntp serve`
+    app = create_app(model)                                               # for any ASGI server
+
+FastAPI and uvicorn are imported only when used, so `import next_token.server` costs nothing
+for those who installed the library without the [serve] extra.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+__all__ = ["create_app", "serve", "running_server"]
+
+
+def create_app(model: Any, **options: Any) -> "FastAPI":
+    """The FastAPI app serving `model`; options: limits, model_threads, model_id (see app.py)."""
+    from .app import create_app as _create_app
+
+    return _create_app(model, **options)
+
+
+def serve(model: Any, host: str = "127.0.0.1", port: int = 8000, *, log_level: str = "info",
+          **options: Any) -> None:
+    """Serve `model` over HTTP until interrupted (Ctrl-C). Blocks.
+
+    One process, one event loop, model calls in a small thread pool (see runner.py). The model
+    is shared, not copied: load it memory-mapped before calling this.
+    """
+    try:
+        import uvicorn
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        from ..errors import InputError
+
+        raise InputError("serving needs the [serve] extra: pip install 'next-token-prediction[serve]'") from exc
+    app = create_app(model, **options)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)
+
+
+def running_server(model_or_app: Any, host: str = "127.0.0.1", port: int = 0, **options: Any):
+    """A context manager running the server in a background thread; yields its base URL.
+
+    For tests, notebooks and benchmarks: `with running_server(model) as url: ...`. port=0 picks a
+    free port.
+    """
+    from .background import running_server as _running_server
+
+    return _running_server(model_or_app, host=host, port=port, **options)

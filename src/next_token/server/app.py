@@ -1,0 +1,231 @@
+"""The FastAPI application: a JSON API over one LanguageModel, the OpenAI-compatible routes and the
+web autocomplete page.
+
+    GET  /                  the autocomplete page (static/index.html)
+    GET  /health            {"status": "ok", "active_streams": n}
+    GET  /api/info          the model's info(), its id and the server's limits
+    POST /api/predict       top-k next tokens with probabilities
+    POST /api/complete      the greedy continuation of a prompt
+    POST /api/completions   k alternative continuations with their probabilities
+    POST /api/generate      sampled text; {"stream": true} sends it as server-sent events
+    POST /api/score         log10 probability and perplexity of a text, token by token
+    POST /v1/completions    OpenAI's completions API (see openai_compat.py)
+    GET  /v1/models         OpenAI's model list
+    GET  /docs              the OpenAPI documentation
+
+The app never reaches past the model's public API, and loads nothing itself: `create_app` takes
+a model already loaded (memory-mapped), so N workers share the page cache.
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import aclosing
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from .. import __version__
+from .body_limit import BodySizeLimit
+from .http_errors import check_max, check_text, install_error_handlers
+from .openai_compat import openai_router
+from .runner import ModelRunner
+from .schemas import (
+    CompleteRequest,
+    CompleteResponse,
+    CompletionsRequest,
+    CompletionsResponse,
+    GenerateRequest,
+    GenerateResponse,
+    HealthResponse,
+    InfoResponse,
+    Limits,
+    PredictRequest,
+    PredictResponse,
+    ScoreRequest,
+    ScoreResponse,
+)
+from .sse import ClosingStreamingResponse, Prefetched, event
+from .stops import StopScanner, collect
+
+STATIC = Path(__file__).parent / "static"
+
+
+SPECIAL_TOKENS = ("<s>", "</s>", "<unk>")
+
+
+def acceptor(model):
+    """A function (context, token) -> the text to append to `context` to accept `token`.
+
+    The model's tokenizer knows the spacing rules (no space before "," or after "(", ...);
+    special tokens have no text: accepting "</s>" writes nothing.
+    """
+    join = model.tokenizer.join_continuation
+
+    def text_for(context: str, token: str) -> str:
+        return "" if token in SPECIAL_TOKENS else join(context, [token])
+
+    return text_for
+
+
+def finite(x: Any) -> float | None:
+    """JSON has no inf or NaN: a non-finite number (log10 of 0, say) is sent as null."""
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def tokenizer_name(info: dict) -> str:
+    tok = info.get("tokenizer", "word")
+    if isinstance(tok, dict):
+        tok = tok.get("kind") or tok.get("name") or "word"
+    return str(tok)
+
+
+def default_model_id(info: dict) -> str:
+    order = info.get("order")
+    return f"ntp-{tokenizer_name(info)}" + (f"-o{order}" if order else "")
+
+
+def create_app(model, *, limits: Limits | None = None, model_threads: int | None = None,
+               model_id: str | None = None) -> FastAPI:
+    """Build the app serving `model` (a next_token.LanguageModel, already loaded).
+
+    limits: the per-request caps (prompt length, k, max_tokens, body size); defaults in `Limits`.
+    model_threads: how many model calls may run at once (see runner.py); default 2-4.
+    model_id: the name /v1/models reports; default from the model's info, e.g. "ntp-word-o5".
+    """
+    limits = limits or Limits()
+    runner = ModelRunner(model_threads)
+    info = model.info()
+    model_id = model_id or default_model_id(info)
+    vocab_size = int(info.get("vocab_size") or 1)
+    text_for = acceptor(model)
+
+    app = FastAPI(
+        title="next-token-prediction",
+        version=__version__,
+        description="Next-token prediction, completion, generation and scoring with a count-based "
+        "language model; an OpenAI-compatible /v1/completions; a web autocomplete page at /.",
+    )
+    app.state.model, app.state.limits, app.state.runner, app.state.model_id = model, limits, runner, model_id
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=limits.max_body_bytes)
+
+    # ---- service -----------------------------------------------------------------------------
+
+    @app.get("/health", response_model=HealthResponse, tags=["service"])
+    async def health() -> dict:
+        return {"status": "ok", "active_streams": runner.active_streams}
+
+    @app.get("/api/info", response_model=InfoResponse, tags=["service"])
+    async def get_info() -> dict:
+        return {"model_id": model_id, "model": info, "limits": limits.as_dict()}
+
+    # ---- model -------------------------------------------------------------------------------
+
+    @app.post("/api/predict", response_model=PredictResponse, tags=["model"])
+    async def predict(req: PredictRequest) -> dict:
+        """The k likeliest next tokens after `context`, most probable first."""
+        check_text("context", req.context, limits.max_prompt_chars)
+        check_max("k", req.k, limits.max_k)
+        check_text("prefix", req.prefix, limits.max_prefix_chars)
+
+        def work() -> list[dict]:
+            found = model.predict(req.context, req.k, prefix=req.prefix or None)
+            return [{"token": p.token, "probability": float(p.probability),
+                     "text": text_for(req.context, p.token)} for p in found]
+
+        return {"context": req.context, "predictions": await runner.call(work)}
+
+    @app.post("/api/complete", response_model=CompleteResponse, tags=["model"])
+    async def complete(req: CompleteRequest) -> dict:
+        """The most probable continuation of `prompt` (greedy), at most max_tokens tokens."""
+        check_text("prompt", req.prompt, limits.max_prompt_chars)
+        check_max("max_tokens", req.max_tokens, limits.max_tokens)
+        text = await runner.call(model.complete, req.prompt, max_tokens=req.max_tokens)
+        return {"prompt": req.prompt, "completion": text}
+
+    @app.post("/api/completions", response_model=CompletionsResponse, tags=["model"])
+    async def completions(req: CompletionsRequest) -> dict:
+        """k alternative continuations of `prompt`, with their probabilities."""
+        check_text("prompt", req.prompt, limits.max_prompt_chars)
+        check_max("k", req.k, limits.max_completions)
+        check_max("max_tokens", req.max_tokens, limits.max_tokens)
+        found = await runner.call(model.completions, req.prompt, k=req.k, max_tokens=req.max_tokens)
+        return {"prompt": req.prompt,
+                "completions": [{"text": c.text, "probability": float(c.probability)} for c in found]}
+
+    @app.post("/api/generate", response_model=GenerateResponse, tags=["model"],
+              responses={200: {"content": {"text/event-stream": {}},
+                               "description": "JSON, or with stream=true server-sent events: "
+                               "`data: {\"text\": piece}` per piece, then `event: done` with "
+                               "`data: {\"text\": whole}`; a failure mid-stream is `event: error`."}})
+    async def generate(req: GenerateRequest):
+        """Sample a continuation of `prompt` (temperature, top_k, top_p; `seed` makes it repeatable)."""
+        check_text("prompt", req.prompt, limits.max_prompt_chars)
+        check_max("max_tokens", req.max_tokens, limits.max_tokens)
+        check_max("top_k", req.top_k, max(vocab_size, 1))
+        if req.stop is not None:
+            check_max("stop", len(req.stop), limits.max_stop)
+            for s in req.stop:
+                check_text("stop", s, limits.max_stop_chars)
+        # stop strings are cut here (stops.py), exactly, rather than by the model
+        kwargs = dict(max_tokens=req.max_tokens, temperature=req.temperature, top_k=req.top_k,
+                      top_p=req.top_p, seed=req.seed)
+        if not req.stream:
+            text, _, _ = await runner.call(lambda: collect(model.stream(req.prompt, **kwargs), req.stop))
+            return {"prompt": req.prompt, "text": text}
+
+        pieces = await Prefetched.start(runner.iterate(lambda: model.stream(req.prompt, **kwargs)))
+
+        async def body():
+            whole = []
+            scanner = StopScanner(req.stop)
+            async with aclosing(pieces):
+                try:
+                    async for piece in pieces:
+                        out = scanner.feed(piece)
+                        if out:
+                            whole.append(out)
+                            yield event({"text": out})
+                        if scanner.stopped:
+                            break
+                except Exception as exc:  # the status line is sent: report in-band, then stop
+                    yield event({"error": {"message": str(exc) or type(exc).__name__,
+                                           "type": "server_error"}}, "error")
+                    return
+            tail = scanner.flush()
+            if tail:
+                whole.append(tail)
+                yield event({"text": tail})
+            yield event({"text": "".join(whole)}, "done")
+
+        return ClosingStreamingResponse(body())
+
+    @app.post("/api/score", response_model=ScoreResponse, tags=["model"])
+    async def score(req: ScoreRequest) -> dict:
+        """log10 probability of `text`, its perplexity, and each token's log10 probability."""
+        check_text("text", req.text, limits.max_text_chars)
+        s = await runner.call(model.score, req.text)
+        return {
+            "logprob": finite(s.logprob),
+            "tokens": int(s.tokens),
+            "oov": int(s.oov),
+            "perplexity": finite(s.perplexity),
+            "perplexity_excl_oov": finite(s.perplexity_excl_oov),
+            "token_logprobs": [{"token": t, "logprob": finite(lp)} for t, lp in s.token_logprobs],
+        }
+
+    app.include_router(openai_router(model, runner, limits, model_id, text_for))
+
+    # ---- page --------------------------------------------------------------------------------
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

@@ -1,0 +1,74 @@
+"""How the synchronous, CPU-bound model calls are run from the asyncio server.
+
+The endpoints are `async def`, and every model call goes through `ModelRunner.call`, which runs it
+in a worker thread, at most `threads` at a time (an anyio CapacityLimiter of its own, apart from
+the pool Starlette uses for other blocking work). Why this shape:
+
+- The event loop never runs model code, so /health, static files, new connections and the
+  bookkeeping of streams stay responsive while the model is busy.
+- The bound is the model's, not the server's: beyond `threads` concurrent calls, requests wait
+  in a queue instead of piling up threads that fight over the GIL and two cores. numpy releases
+  the GIL in its kernels, so a small pool (default 4) still overlaps useful work.
+- A stream (`iterate`) takes a worker only while computing the next piece, so one slow reader
+  cannot hold a worker, and many streams interleave fairly with short requests.
+
+A call already running in a thread is never abandoned: when the client disconnects, the
+cancellation waits for the current step to finish (a few milliseconds at most) and then
+closes the model's iterator, so a disconnect leaves no thread or generator behind.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+from typing import Any, AsyncIterator, Callable, Iterator, TypeVar
+
+import anyio
+import anyio.to_thread
+
+T = TypeVar("T")
+_DONE = object()
+
+
+def default_threads() -> int:
+    return max(2, min(4, 2 * (os.cpu_count() or 1)))
+
+
+class ModelRunner:
+    def __init__(self, threads: int | None = None):
+        self.threads = threads or default_threads()
+        self._limiter: anyio.CapacityLimiter | None = None
+        self.active_streams = 0
+
+    @property
+    def limiter(self) -> anyio.CapacityLimiter:
+        # created lazily: a CapacityLimiter belongs to the event loop that first uses it
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.threads)
+        return self._limiter
+
+    async def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run fn(*args, **kwargs) in a worker thread and return its result."""
+        return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs), limiter=self.limiter)
+
+    async def iterate(self, make: Callable[[], Iterator[T]]) -> AsyncIterator[T]:
+        """Yield the items of the iterator `make()` returns, each computed in a worker thread.
+
+        The iterator is closed however the loop ends (exhausted, error, or the consumer being
+        cancelled or closed because the client went away); `active_streams` counts the
+        iterators currently open, which /health reports.
+        """
+        self.active_streams += 1
+        iterator: Iterator[T] | None = None
+        try:
+            iterator = await self.call(make)
+            while True:
+                item = await self.call(next, iterator, _DONE)
+                if item is _DONE:
+                    return
+                yield item  # type: ignore[misc]
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+            self.active_streams -= 1
