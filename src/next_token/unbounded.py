@@ -134,6 +134,41 @@ class UnboundedModel:
         j = np.searchsorted(tokens, token)
         return float(counts[j] / match.count) if j < tokens.size and tokens[j] == token else 0.0
 
+    def _top_of_small_blocks(self, blocks: np.ndarray, k: int) -> np.ndarray:
+        """Top-k ids of many small blocks (rows lo, hi, depth) in one vectorized pass: read all
+        their columns, run-length encode them, sort runs by (block, -count, id)."""
+        lo, hi, depth = blocks[:, 0], blocks[:, 1], blocks[:, 2]
+        lens = hi - lo
+        heads = np.concatenate(([0], np.cumsum(lens[:-1])))
+        slots = np.arange(int(lens.sum()), dtype=np.int64) + np.repeat(lo - heads, lens)
+        owner = np.repeat(np.arange(blocks.shape[0]), lens)
+        col = self.index._column(slots, np.repeat(depth, lens))
+        new_run = np.ones(slots.size, bool)
+        new_run[1:] = (col[1:] != col[:-1]) | (owner[1:] != owner[:-1])
+        run_start = np.flatnonzero(new_run)
+        run_count = np.diff(np.append(run_start, slots.size))
+        run_tok, run_own = col[run_start], owner[run_start]
+        order = np.lexsort((run_tok, -run_count, run_own))
+        run_tok, run_own = run_tok[order], run_own[order]
+        rank = np.arange(run_own.size) - np.searchsorted(run_own, np.arange(blocks.shape[0]))[run_own]
+        keep = rank < k
+        out = np.full((blocks.shape[0], k), -1, np.int64)
+        out[run_own[keep], rank[keep]] = run_tok[keep]
+        return out
+
+    def _top_of_block(self, lo: int, hi: int, depth: int, k: int) -> np.ndarray:
+        """Top-k ids of one continuation block, cached: large blocks belong to short, frequent
+        suffixes that recur across positions and across generation steps."""
+        top = self._top_cache.get((lo, hi, depth))
+        if top is None or (top[0].size < k and top[0].size < top[1]):
+            tokens, counts = self.index.continuations(lo, hi, depth)
+            order = np.lexsort((tokens, -counts))[: max(k, 8)]
+            top = (tokens[order], tokens.size)
+            if len(self._top_cache) >= 4096:
+                self._top_cache.clear()
+            self._top_cache[(lo, hi, depth)] = top
+        return top[0][:k]
+
     # -- a whole stream ----------------------------------------------------------------------
 
     def logprobs_stream(
@@ -201,46 +236,29 @@ class UnboundedModel:
         """The k most probable next ids at each scored position (ties: smaller id), from the
         blocks in `scores`; shape (len(scores), k), -1 where fewer than k tokens are possible.
 
-        Small blocks (most long suffixes) are ranked together in one vectorized pass: their
-        columns are read, run-length encoded, and sorted by (position, -count, id). Large blocks
-        (short, frequent suffixes) are few and shared; each is ranked once and cached.
+        Positions sharing a block are ranked once. Small blocks (most long suffixes) are ranked
+        together in one vectorized pass; large blocks (short, frequent suffixes) are few, and
+        each is ranked by `SuffixArray.continuations` and cached.
         """
         if k < 1:
             raise InputError("k must be >= 1")
-        idx = self.index
         q = len(scores)
         out = np.full((q, k), -1, np.int64)
-        size = scores.hi - scores.lo
-        small = np.flatnonzero((size <= _BATCH_BLOCK) & (size > 0) & (scores.suffix_len > 0))
+        live = np.flatnonzero(scores.hi > scores.lo)
+        if not live.size:
+            return out
+        # positions often share a block (short suffixes): rank each distinct block once
+        keys = np.stack([scores.lo[live], scores.hi[live], scores.suffix_len[live]], axis=1)
+        uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+        tops = np.full((uniq.shape[0], k), -1, np.int64)
+        size = uniq[:, 1] - uniq[:, 0]
+        small = np.flatnonzero((size <= _BATCH_BLOCK) & (uniq[:, 2] > 0))
         if small.size:
-            lens = size[small]
-            heads = np.concatenate(([0], np.cumsum(lens[:-1])))
-            slots = np.arange(int(lens.sum()), dtype=np.int64) + np.repeat(scores.lo[small] - heads, lens)
-            owner = np.repeat(np.arange(small.size), lens)
-            col = idx._column(slots, np.repeat(scores.suffix_len[small], lens))
-            new_run = np.ones(slots.size, bool)
-            new_run[1:] = (col[1:] != col[:-1]) | (owner[1:] != owner[:-1])
-            run_start = np.flatnonzero(new_run)
-            run_count = np.diff(np.append(run_start, slots.size))
-            run_tok, run_own = col[run_start], owner[run_start]
-            order = np.lexsort((run_tok, -run_count, run_own))
-            run_tok, run_own = run_tok[order], run_own[order]
-            first = np.searchsorted(run_own, np.arange(small.size))
-            rank = np.arange(run_own.size) - first[run_own]
-            keep = rank < k
-            out[small[run_own[keep]], rank[keep]] = run_tok[keep]
-        rest = np.setdiff1d(np.flatnonzero(size > 0), small)
-        for j in rest:
-            key = (int(scores.lo[j]), int(scores.hi[j]), int(scores.suffix_len[j]))
-            top = self._top_cache.get(key)
-            if top is None or top[0].size < min(k, top[1]):
-                tokens, counts = idx.continuations(*key)
-                order = np.lexsort((tokens, -counts))[: max(k, 8)]
-                top = (tokens[order], tokens.size)
-                if len(self._top_cache) > 4096:
-                    self._top_cache.clear()
-                self._top_cache[key] = top
-            got = top[0][:k]
-            out[j, : got.size] = got
+            tops[small] = self._top_of_small_blocks(uniq[small], k)
+        for u in np.setdiff1d(np.arange(uniq.shape[0]), small).tolist():
+            lo, hi, depth = uniq[u].tolist()
+            got = self._top_of_block(lo, hi, depth, k)
+            tops[u, : got.size] = got
+        out[live] = tops[inverse.ravel()]
         return out
 
