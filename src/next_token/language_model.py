@@ -222,7 +222,7 @@ class LanguageModel:
         for sent in self.tokenizer.sentences(prompt):
             last = sent
         ids = [self.vocab.id(t) for t in last]
-        return [BOS] + ids[len(ids) - (self.order - 1):] if self.order > 1 else [BOS]
+        return ([BOS] + ids)[-(self.order - 1) :] if self.order > 1 else [BOS]
 
     def _check_k(self, k, name="k", limit=MAX_K) -> int:
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:

@@ -6,7 +6,8 @@ Layout (all integers little-endian)::
     offset 8   4 bytes   format version (uint32)
     offset 12  4 bytes   CRC-32 of the header bytes (uint32)
     offset 16  8 bytes   header length in bytes (uint64)
-    offset 24  header    UTF-8 JSON: {"kind", "meta", "arrays": {name: {dtype, shape, offset, nbytes}}}
+    offset 24  header    UTF-8 JSON: {"kind", "meta", "file_size",
+                                     "arrays": {name: {dtype, shape, offset, nbytes}}}
     ...        arrays    each starting on a 64-byte boundary, C order, little-endian dtypes
 
 Why this and not pickle or npz: the file must not depend on the Python version, must be safe to
@@ -68,7 +69,8 @@ def write_model_file(
         for name, a in ordered:
             table[name] = {"dtype": a.dtype.str, "shape": list(a.shape), "offset": pos, "nbytes": a.nbytes}
             pos = _aligned(pos + a.nbytes)
-        header = json.dumps({"kind": kind, "meta": meta, "arrays": table}, sort_keys=True).encode()
+        doc = {"kind": kind, "meta": meta, "arrays": table, "file_size": pos}
+        header = json.dumps(doc, sort_keys=True).encode()
         if len(header) <= header_len_guess:
             break
         header_len_guess = len(header) + 256
@@ -153,7 +155,7 @@ def read_model_file(
             raise ModelFileError(f"{path} is corrupted (unreadable header: {e})") from None
         if expected_kind is not None and kind != expected_kind:
             raise ModelFileError(f"{path} holds a {kind!r} model, not a {expected_kind!r} model")
-        end = max((t["offset"] + t["nbytes"] for t in table.values()), default=0)
+        end = max([t["offset"] + t["nbytes"] for t in table.values()] + [doc.get("file_size", 0)])
         if end > size:
             raise ModelFileError(
                 f"{path} is truncated ({size} bytes, the header promises {end}); "

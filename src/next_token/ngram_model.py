@@ -184,7 +184,7 @@ class NgramModel:
         ctx = np.asarray(context, dtype=np.int64).reshape(-1)
         if len(ctx) and (ctx.min() < 0 or ctx.max() >= self.vocab_size):
             raise InputError(f"token ids must lie in [0, {self.vocab_size})")
-        return ctx[len(ctx) - (self.order - 1):] if self.order > 1 else ctx[:0]
+        return ctx[max(0, len(ctx) - (self.order - 1)) :] if self.order > 1 else ctx[:0]
 
     def suffix_nodes(self, context: Sequence[int]) -> list[int]:
         """nodes[j] = index of the last j context tokens in order j, or -1; nodes[0] = 0 (root)."""

@@ -1,0 +1,101 @@
+"""The LanguageModel facade: training, predictions, decoding, scoring, files."""
+
+import pytest
+
+from next_token.corpus import Text
+from next_token.errors import CorpusError, InputError, ModelFileError
+from next_token.language_model import LanguageModel
+
+from shared_data import BOOKS_DIR, need_shared
+
+STORY = (
+    "The sun rose over the quiet sea. The sun was warm on the old stones. "
+    "A boat sailed out of the harbour. The boat was small and the sea was calm. "
+    "The old man watched the boat from the shore. He smiled, and the sun rose higher. "
+) * 3
+
+
+@pytest.fixture(scope="module")
+def lm():
+    return LanguageModel.train(text=STORY, order=3)
+
+
+def test_predictions_are_ranked_probabilities(lm):
+    preds = lm.predict("The sun", k=5)
+    assert preds[0].token in {"rose", "was"}
+    assert all(a.probability >= b.probability for a, b in zip(preds, preds[1:]))
+    assert 0 < sum(p.probability for p in preds) <= 1
+
+
+def test_context_matches_anywhere_not_only_at_sentence_start(lm):
+    assert lm.predict("watched the", k=1)[0].token == "boat"
+
+
+def test_complete_reads_naturally_and_ends_the_sentence(lm):
+    text = lm.complete("The old man")
+    assert text.startswith(" watched the boat")
+    assert text.endswith(".") and " ." not in text and " ," not in text
+
+
+def test_completions_are_distinct_alternatives(lm):
+    alts = lm.completions("The boat", k=3)
+    assert 1 <= len(alts) <= 3
+    assert len({a.text for a in alts}) == len(alts)
+    assert all(0 < a.probability <= 1 for a in alts)
+
+
+def test_generation_is_reproducible_with_a_seed_and_streams_the_same_text(lm):
+    a = lm.generate("The", max_tokens=20, seed=7, temperature=0.9)
+    b = lm.generate("The", max_tokens=20, seed=7, temperature=0.9)
+    assert a == b and a
+    assert "".join(lm.stream("The", max_tokens=20, seed=7, temperature=0.9)) == a
+    assert lm.generate("The", max_tokens=20, seed=7, temperature=0.9, stop=["sea"]).find("sea") == -1
+
+
+def test_no_repeat_guard_stops_greedy_loops(lm):
+    out = lm.predict_sequence("the sea", 30).tokens
+    trigrams = [tuple(out[i : i + 3]) for i in range(len(out) - 2)]
+    assert len(trigrams) == len(set(trigrams))
+
+
+def test_score_counts_end_of_sentence_and_oov(lm):
+    s = lm.score("The sun rose over the purple sea.")
+    assert s.tokens == 9 and s.oov == 1
+    assert s.perplexity > s.perplexity_excl_oov > 1
+    assert s.token_logprobs[-1][0] == "</s>"
+
+
+def test_save_and_load_give_the_same_answers(lm, tmp_path):
+    lm.save(tmp_path / "m.ntp")
+    back = LanguageModel.load(tmp_path / "m.ntp")
+    assert back.predict("The sun", 5) == lm.predict("The sun", 5)
+    assert back.complete("The old man") == lm.complete("The old man")
+
+
+def test_bad_input_raises_typed_errors(lm, tmp_path):
+    with pytest.raises(InputError):
+        lm.predict("The", k=0)
+    with pytest.raises(InputError):
+        lm.complete("   ")
+    with pytest.raises(InputError):
+        lm.generate("x", temperature=-1)
+    with pytest.raises(CorpusError):
+        LanguageModel.train(text="   \n  ")
+    with pytest.raises(ModelFileError):
+        LanguageModel.load(tmp_path / "nothing.ntp")
+
+
+def test_char_and_bpe_models_predict_their_own_units():
+    chars = LanguageModel.train([Text(STORY)], order=5, tokenizer="char")
+    assert chars.predict("The su", 1)[0].token == "n"
+    bpe = LanguageModel.train([Text(STORY)], order=4, tokenizer="bpe", bpe_vocab_size=120)
+    assert bpe.complete("The old").strip()
+
+
+def test_books_model_answers_the_original_demo_prompts():
+    need_shared(BOOKS_DIR)
+    lm = LanguageModel.train([BOOKS_DIR], order=4)
+    assert lm.predict("what", 1)[0].probability > 0
+    assert lm.predict_sequence("what is", 5).text
+    assert lm.complete("hopefully")
+    assert lm.completions("The sun", 3)
