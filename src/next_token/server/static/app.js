@@ -78,8 +78,10 @@
     return token.replace(/\u2581/g, "␣");
   }
 
-  // Draw items [{label, probability}] as bars, reusing the existing rows.
-  function render(listEl, items) {
+  // Draw items [{label, probability}] as bars, reusing the existing rows. Bars compare the items
+  // with the first one; completions (whole phrases, whose probabilities span orders of magnitude
+  // and which the model ranks by more than probability) get the number only.
+  function render(listEl, items, withBars = true) {
     const top = Math.max(1e-12, ...items.map((it) => it.probability));
     while (listEl.children.length > items.length) listEl.lastElementChild.remove();
     while (listEl.children.length < items.length) {
@@ -97,7 +99,7 @@
       li.title = `p = ${it.probability}`;
       const [bar, label, prob] = li.children;
       if (label.textContent !== it.label) label.textContent = it.label;
-      bar.style.width = `${(100 * it.probability) / top}%`;
+      bar.style.width = withBars ? `${(100 * it.probability) / top}%` : "0";
       prob.textContent = formatProbability(it.probability);
     });
     listEl.classList.toggle("empty", items.length === 0);
@@ -170,7 +172,7 @@
       const data = await postJSON("/api/completions", { prompt, k: COMPLETIONS, max_tokens: COMPLETION_TOKENS });
       completions = data.completions;
       completionsCaret = caret;
-      render(completionsEl, completions.map((c) => ({ label: c.text.trim() ? c.text : "(end)", probability: c.probability })));
+      render(completionsEl, completions.map((c) => ({ label: c.text.trimStart() || "(end)", probability: c.probability })), false);
       completionsBox.hidden = false;
       setStatus(`${Math.round(performance.now() - started)} ms`);
     } catch (err) {
