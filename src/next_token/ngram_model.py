@@ -25,6 +25,7 @@ levels), never a scan of the vocabulary.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -77,6 +78,12 @@ class NgramModel:
         ]
         self.ranked_words, self.ranked_lp = ranked if ranked is not None else self._rank()
         self._local = threading.local()
+        # Single queries walk the trie with bisect over memoryviews: a C loop that yields Python
+        # ints, about twice as fast as a numpy call on a scalar (numpy's per-call overhead).
+        self._keys_mv = [None] + [memoryview(k) for k in self.keys[1:]]
+        self._words_mv = [memoryview(np.ascontiguousarray(w)) for w in self.ranked_words]
+        self._lp_mv = [memoryview(np.ascontiguousarray(lp)) for lp in self.ranked_lp]
+        self._backoff_mv = [memoryview(np.ascontiguousarray(b)) for b in self.backoff]
 
     # ---------------------------------------------------------------- construction
 
@@ -176,19 +183,25 @@ class NgramModel:
 
     def _children(self, order: int, node: int) -> tuple[int, int]:
         """The range [lo, hi) of the children of `node` (an (order-1)-gram) in `order`."""
-        keys = self.keys[order - 1]
-        lo, hi = keys.searchsorted(np.array([node * self.vocab_size, (node + 1) * self.vocab_size], keys.dtype))
-        return int(lo), int(hi)
+        mv = self._keys_mv[order - 1]
+        first = node * self.vocab_size
+        lo = bisect_left(mv, first)
+        return lo, bisect_left(mv, first + self.vocab_size, lo)
 
-    def _check_context(self, context: Sequence[int]) -> np.ndarray:
-        ctx = np.asarray(context, dtype=np.int64).reshape(-1)
-        if len(ctx) and (ctx.min() < 0 or ctx.max() >= self.vocab_size):
+    def _check_context(self, context: Sequence[int]) -> list[int]:
+        """The last N-1 tokens of `context` as Python ints, checked to be valid ids."""
+        keep = self.order - 1
+        if keep == 0:
+            return []
+        tail = context[-keep:] if isinstance(context, (list, tuple, np.ndarray)) else list(context)[-keep:]
+        ctx = tail.tolist() if isinstance(tail, np.ndarray) else [int(t) for t in tail]
+        if ctx and (min(ctx) < 0 or max(ctx) >= self.vocab_size):
             raise InputError(f"token ids must lie in [0, {self.vocab_size})")
-        return ctx[max(0, len(ctx) - (self.order - 1)) :] if self.order > 1 else ctx[:0]
+        return ctx
 
     def suffix_nodes(self, context: Sequence[int]) -> list[int]:
         """nodes[j] = index of the last j context tokens in order j, or -1; nodes[0] = 0 (root)."""
-        ctx = self._check_context(context).tolist()
+        ctx = self._check_context(context)
         L = len(ctx)
         nodes = [0] + [-1] * L
         if L == 0:
@@ -200,16 +213,14 @@ class NgramModel:
         cur = ctx  # cur[a]: node of the window of the current length starting at a
         nodes[1] = ctx[-1]
         for j in range(2, L + 1):
-            keys = self.keys[j - 1]
-            starts = [a for a in range(L - j + 1) if cur[a] >= 0]
-            if not starts or len(keys) == 0:
-                break
-            q = np.array([cur[a] * V + ctx[a + j - 1] for a in starts], dtype=keys.dtype)
-            pos = np.minimum(keys.searchsorted(q), len(keys) - 1)
+            mv = self._keys_mv[j - 1]
             nxt = [-1] * (L - j + 1)
-            for a, p, hit in zip(starts, pos.tolist(), (keys[pos] == q).tolist()):
-                if hit:
-                    nxt[a] = p
+            for a in range(L - j + 1):
+                if cur[a] >= 0:
+                    q = cur[a] * V + ctx[a + j - 1]
+                    i = bisect_left(mv, q)
+                    if i < len(mv) and mv[i] == q:
+                        nxt[a] = i
             cur = nxt
             nodes[j] = cur[-1]
             if nodes[j] < 0:
@@ -225,7 +236,7 @@ class NgramModel:
             if L <= deepest:
                 levels.append((L, nodes[L], cum))
             if L >= 1 and nodes[L] >= 0:
-                cum += float(self.backoff[L - 1][nodes[L]])
+                cum += self._backoff_mv[L - 1][nodes[L]]
         return levels
 
     # ---------------------------------------------------------------- queries
@@ -237,36 +248,50 @@ class NgramModel:
         """
         if k <= 0:
             raise InputError(f"k must be a positive number, got {k}")
-        stamp, qid = self._stamp()
-        n_marked = 0
-        cand_ids, cand_lp = [], []
+        claimed: set[int] = set()  # tokens of the small levels above (a Python set is cheapest)
+        stamp, qid = self._stamp()  # tokens of the large levels above: stamp[w] == qid
+        stamp_mv = memoryview(stamp)
+        stamped = False
+        n_claimed = 0
+        cand: list[tuple[float, int]] = []
         for L, node, cum in self._levels(context):
             if L == 0:
-                lo, hi = 0, len(self.ranked_words[0])
+                lo, hi = 0, len(self._words_mv[0])
             else:
                 lo, hi = self._children(L + 1, node)
                 if lo == hi:
                     continue
-            words, lps = self.ranked_words[L], self.ranked_lp[L]
-            # At most n_marked of this level's tokens were claimed by longer contexts, so the
-            # first k + n_marked hold k free ones; a short prefix nearly always suffices.
-            need = min(hi - lo, k + n_marked)
-            take = min(need, 2 * k + 16)
-            w = words[lo : lo + take]
-            free = stamp[w] != qid
-            if take < need and np.count_nonzero(free) < k:
-                take = need
-                w = words[lo : lo + take]
-                free = stamp[w] != qid
-            cand_ids.append(w[free][:k])
-            cand_lp.append(lps[lo : lo + take][free][:k] + cum)
+            words_mv, lp_mv = self._words_mv[L], self._lp_mv[L]
+            # At most n_claimed of this level's tokens belong to longer contexts, so its first
+            # k + n_claimed tokens hold k free ones; a short prefix nearly always suffices.
+            need = min(hi - lo, k + n_claimed)
+            head = min(need, 2 * k + 16)
+            got = 0
+            for w, lp in zip(words_mv[lo : lo + head].tolist(), lp_mv[lo : lo + head].tolist()):
+                if w in claimed or (stamped and stamp_mv[w] == qid):
+                    continue
+                cand.append((lp + cum, w))
+                got += 1
+                if got == k:
+                    break
+            if got < k and head < need:  # rare: many tokens of this level were claimed above
+                if claimed:
+                    stamp[np.fromiter(claimed, dtype=np.int64)] = qid
+                w = self.ranked_words[L][lo + head : lo + need]
+                free = np.flatnonzero(stamp[w] != qid)[: k - got]
+                lps = self.ranked_lp[L][lo + head : lo + need][free] + cum
+                cand.extend(zip(lps.tolist(), w[free].tolist()))
             if L > 0:
-                stamp[words[lo:hi]] = qid
-                n_marked += hi - lo
-        ids = np.concatenate(cand_ids).astype(np.int64)
-        lps = np.concatenate(cand_lp).astype(np.float64)
-        best = np.lexsort((ids, -lps))[:k]
-        return ids[best], 10.0 ** lps[best]
+                if hi - lo <= 64:
+                    claimed.update(words_mv[lo:hi].tolist())
+                else:
+                    stamp[self.ranked_words[L][lo:hi]] = qid
+                    stamped = True
+                n_claimed += hi - lo
+        cand.sort(key=lambda c: (-c[0], c[1]))
+        best = cand[:k]
+        ids = np.array([w for _, w in best], dtype=np.int64)
+        return ids, 10.0 ** np.array([lp for lp, _ in best], dtype=np.float64)
 
     def distribution(self, context: Sequence[int]) -> np.ndarray:
         """p(w | context) for every token id (float64; sums to 1; `<s>` gets 0)."""
