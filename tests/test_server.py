@@ -4,6 +4,7 @@ and disconnects, concurrency."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -216,7 +217,15 @@ def test_model_input_errors_become_400(client):
 
 def test_unknown_path_and_method(client):
     assert error_of(r := client.get("/api/nothing"))["type"] == "not_found_error" and r.status_code == 404
-    assert client.get("/api/predict").status_code == 405
+    assert client.get("/api/complete").status_code == 405
+
+
+def test_predict_by_get_for_a_quick_look(client):
+    r = client.get("/api/predict", params={"context": "The cat", "k": 3})
+    assert r.status_code == 200
+    assert r.json() == client.post("/api/predict", json={"context": "The cat", "k": 3}).json()
+    assert client.get("/api/predict", params={"k": 100000}).status_code == 400
+    assert client.get("/api/predict", params={"k": "many"}).status_code == 400
 
 
 def test_server_keeps_serving_after_bad_input(client):
@@ -323,6 +332,24 @@ def test_concurrent_requests_are_all_served(slow, lm):
             answers = list(pool.map(ask, contexts))
     for context, answer in zip(contexts, answers):
         assert [p["token"] for p in answer["predictions"]] == [p.token for p in lm.predict(context, k=3)]
+
+
+def test_live_server_survives_garbage_and_keeps_serving(slow):
+    _, _, url = slow
+    host, port = url.removeprefix("http://").split(":")
+    for raw in [b"NOT HTTP AT ALL\r\n\r\n",
+                b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n{\"k\":",
+                b"POST /api/score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 50000000\r\n\r\n" + b"x" * 10000]:
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            sock.sendall(raw)
+            sock.shutdown(socket.SHUT_WR)
+            reply = sock.recv(4096)
+        assert reply == b"" or reply.startswith(b"HTTP/1.1 4"), reply[:100]
+    with httpx.Client(base_url=url, timeout=10) as http:
+        assert http.post("/api/predict", json={"context": "The", "k": 100000}).status_code == 400
+        assert http.post("/api/predict", json={"context": "The", "k": 2}).status_code == 200
+        assert http.get("/health").json()["status"] == "ok"
 
 
 def test_health_answers_while_the_model_is_busy(slow):

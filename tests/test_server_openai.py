@@ -67,6 +67,11 @@ def test_temperature_zero_is_greedy_and_repeatable(client, lm):
     assert a.choices[0].text == b.choices[0].text == lm.generate("The old man", max_tokens=6, temperature=0)
 
 
+def test_top_p_and_temperature_reach_the_model(client, lm):
+    r = client.completions.create(model="m", prompt="The", max_tokens=10, top_p=0.5, temperature=1.3, seed=9)
+    assert r.choices[0].text == lm.generate("The", max_tokens=10, top_p=0.5, temperature=1.3, seed=9)
+
+
 def test_stream_joins_to_the_same_text(client):
     kwargs = dict(model="m", prompt="The dog", max_tokens=10, seed=11)
     whole = client.completions.create(**kwargs).choices[0].text

@@ -4,7 +4,7 @@ web autocomplete page.
     GET  /                  the autocomplete page (static/index.html)
     GET  /health            {"status": "ok", "active_streams": n}
     GET  /api/info          the model's info(), its id and the server's limits
-    POST /api/predict       top-k next tokens with probabilities
+    POST /api/predict       top-k next tokens with probabilities (also GET ?context=...&k=...)
     POST /api/complete      the greedy continuation of a prompt
     POST /api/completions   k alternative continuations with their probabilities
     POST /api/generate      sampled text; {"stream": true} sends it as server-sent events
@@ -30,7 +30,7 @@ from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
 from .body_limit import BodySizeLimit
-from .http_errors import check_max, check_text, install_error_handlers
+from .http_errors import ApiError, check_max, check_text, install_error_handlers
 from .openai_compat import openai_router
 from .runner import ModelRunner
 from .schemas import (
@@ -129,6 +129,16 @@ def create_app(model, *, limits: Limits | None = None, model_threads: int | None
     @app.post("/api/predict", response_model=PredictResponse, tags=["model"])
     async def predict(req: PredictRequest) -> dict:
         """The k likeliest next tokens after `context`, most probable first."""
+        return await predict_for(req)
+
+    @app.get("/api/predict", response_model=PredictResponse, tags=["model"])
+    async def predict_get(context: str = "", k: int = 10, prefix: str | None = None) -> dict:
+        """The same as POST, for a quick look from a browser or curl: /api/predict?context=The+old&k=5"""
+        if k < 1:
+            raise ApiError(400, "k: Input should be greater than or equal to 1", "k")
+        return await predict_for(PredictRequest(context=context, k=k, prefix=prefix))
+
+    async def predict_for(req: PredictRequest) -> dict:
         check_text("context", req.context, limits.max_prompt_chars)
         check_max("k", req.k, limits.max_k)
         check_text("prefix", req.prefix, limits.max_prefix_chars)
