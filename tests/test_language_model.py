@@ -99,3 +99,16 @@ def test_books_model_answers_the_original_demo_prompts():
     assert lm.predict_sequence("what is", 5).text
     assert lm.complete("hopefully")
     assert lm.completions("The sun", 3)
+
+
+def test_loaded_vocabulary_finds_tokens_without_decoding_everything(lm, tmp_path):
+    lm.save(tmp_path / "m.ntp")
+    back = LanguageModel.load(tmp_path / "m.ntp")
+    assert back.vocab._index is None  # nothing decoded at load time
+    for tok in ["The", "sun", "harbour", ".", "<s>", "</s>"]:
+        assert back.vocab.id(tok) == lm.vocab.id(tok)
+    assert back.vocab.id("zebra") == 0
+    assert back.vocab.tokens[lm.vocab.id("boat")] == "boat"
+    assert sorted(back.vocab.tokens[i] for i in back.vocab.with_prefix("s")) == sorted(
+        t for t in lm.vocab.tokens if t.startswith("s"))
+    assert [p.token for p in back.predict("The old man watched the", 3, prefix="b")] == ["boat"]

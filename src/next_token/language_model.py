@@ -256,8 +256,7 @@ class LanguageModel:
         ctx = self.context_ids(context)
         if prefix:
             probs = self.ngram.distribution(ctx)
-            cand = np.array([i for i, t in enumerate(self.vocab.tokens) if t.startswith(prefix) and i > EOS],
-                            dtype=np.int64)
+            cand = self.vocab.with_prefix(prefix)
             if len(cand) == 0:
                 return []
             best = cand[np.lexsort((cand, -probs[cand]))[:k]]

@@ -3,43 +3,112 @@
 Ids 0, 1, 2 are reserved for `<unk>`, `<s>` and `</s>` (KenLM's order); the other tokens get ids
 in order of first appearance, so a model written as ARPA lists its unigrams like lmplz does.
 A corpus becomes ONE uint32 stream: `<s> t1 ... tn </s>` per sentence, back to back.
+
+In a model file the vocabulary is three arrays: the UTF-8 bytes of all tokens end to end, the
+end offset of each token, and the ids sorted by their bytes. Loading maps them and decodes
+nothing: a token is decoded when it is asked for, and an id is found by binary search over the
+sorted ids until enough lookups make a dict worth building. So loading costs the same for 20
+thousand tokens or 2 million.
 """
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from bisect import bisect_left, bisect_right
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
 UNK, BOS, EOS = 0, 1, 2
 SPECIALS = ("<unk>", "<s>", "</s>")
+_DICT_AFTER = 2000  # binary-search lookups to serve before building the dict
+
+
+class _MappedTokens(Sequence):
+    """A read-only list of tokens decoded on access from the mapped blob."""
+
+    def __init__(self, blob: np.ndarray, ends: np.ndarray):
+        self._blob = memoryview(np.ascontiguousarray(blob))
+        self._ends = memoryview(np.ascontiguousarray(ends, dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def raw(self, i: int) -> bytes:
+        return bytes(self._blob[self._ends[i - 1] if i else 0 : self._ends[i]])
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        return self.raw(i).decode("utf-8")
+
+    def __iter__(self) -> Iterator[str]:
+        return (self[i] for i in range(len(self)))
 
 
 class Vocabulary:
-    """A frozen list of tokens with a dict for the reverse direction."""
+    """Tokens by id, and ids by token."""
 
     def __init__(self, tokens: Sequence[str]):
-        self.tokens: list[str] = list(tokens)
+        self.tokens: Sequence[str] = list(tokens)
         if tuple(self.tokens[:3]) != SPECIALS:
             raise ValueError("a vocabulary starts with <unk>, <s>, </s>")
-        self.index: dict[str, int] = {t: i for i, t in enumerate(self.tokens)}
+        self._index: dict[str, int] | None = {t: i for i, t in enumerate(self.tokens)}
+        self._sorted: np.ndarray | None = None
+        self._lookups = 0
+
+    @property
+    def index(self) -> dict[str, int]:
+        """token -> id as a dict (built on first use for a loaded vocabulary)."""
+        if self._index is None:
+            self._index = {t: i for i, t in enumerate(self.tokens)}
+        return self._index
 
     def __len__(self) -> int:
         return len(self.tokens)
 
     def __contains__(self, token: str) -> bool:
-        return token in self.index
+        return self.id(token) != UNK or token == "<unk>"
 
     def id(self, token: str) -> int:
+        if self._index is None:
+            self._lookups += 1
+            if self._lookups <= _DICT_AFTER:
+                return self._search(token)
         return self.index.get(token, UNK)
 
+    def _search(self, token: str) -> int:
+        raw = self.tokens.raw  # type: ignore[union-attr]
+        target = token.encode("utf-8")
+        ids = memoryview(self._sorted)  # yields Python ints
+        i = bisect_left(ids, target, key=raw)
+        return ids[i] if i < len(ids) and raw(ids[i]) == target else UNK
+
+    def with_prefix(self, prefix: str) -> np.ndarray:
+        """The ids of every token that starts with `prefix` (specials excluded)."""
+        target = prefix.encode("utf-8")
+        n = len(target)
+        ids = memoryview(self.sorted_ids())
+        raw = self.tokens.raw if isinstance(self.tokens, _MappedTokens) else (lambda j: self.tokens[j].encode())
+        lo = bisect_left(ids, target, key=lambda j: raw(j)[:n])
+        hi = bisect_right(ids, target, lo=lo, key=lambda j: raw(j)[:n])
+        found = np.asarray(ids[lo:hi], dtype=np.int64)
+        return found[found > EOS]
+
+    def sorted_ids(self) -> np.ndarray:
+        if self._sorted is None:
+            encoded = [t.encode("utf-8") for t in self.tokens]
+            self._sorted = np.array(sorted(range(len(encoded)), key=encoded.__getitem__), dtype=np.uint32)
+        return self._sorted
+
     def encode(self, tokens: Iterable[str]) -> np.ndarray:
-        get = self.index.get
-        return np.fromiter((get(t, UNK) for t in tokens), dtype=np.uint32)
+        ids = self.id
+        return np.fromiter((ids(t) for t in tokens), dtype=np.uint32)
 
     def encode_sentences(self, sentences: Iterable[Sequence[str]]) -> np.ndarray:
         """Map sentences to the id stream, unknown tokens to <unk>."""
-        get = self.index.get
+        get = self.index.get  # bulk work: the dict pays for itself
         out: list[int] = []
         for sent in sentences:
             out.append(BOS)
@@ -64,18 +133,28 @@ class Vocabulary:
             out.append(EOS)
         vocab = cls.__new__(cls)
         vocab.tokens = list(index)
-        vocab.index = index
+        vocab._index = index
+        vocab._sorted = None
+        vocab._lookups = 0
         return vocab, np.asarray(out, dtype=np.uint32)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        """The tokens as one UTF-8 byte blob plus end offsets (tokens may hold any character)."""
+        """The tokens as one UTF-8 blob, end offsets and byte-sorted ids (for the model file)."""
         encoded = [t.encode("utf-8") for t in self.tokens]
         ends = np.cumsum([len(b) for b in encoded], dtype=np.int64)
-        return {"vocab.blob": np.frombuffer(b"".join(encoded), dtype=np.uint8), "vocab.ends": ends}
+        return {
+            "vocab.blob": np.frombuffer(b"".join(encoded), dtype=np.uint8),
+            "vocab.ends": ends,
+            "vocab.sorted": self.sorted_ids(),
+        }
 
     @classmethod
     def from_arrays(cls, arrays) -> "Vocabulary":
-        blob = bytes(arrays["vocab.blob"])
-        ends = arrays["vocab.ends"].tolist()
-        starts = [0] + ends[:-1]
-        return cls([blob[a:b].decode("utf-8") for a, b in zip(starts, ends)])
+        vocab = cls.__new__(cls)
+        vocab.tokens = _MappedTokens(arrays["vocab.blob"], arrays["vocab.ends"])
+        if tuple(vocab.tokens[:3]) != SPECIALS:
+            raise ValueError("the vocabulary does not start with <unk>, <s>, </s>")
+        vocab._index = None
+        vocab._sorted = np.ascontiguousarray(arrays["vocab.sorted"], dtype=np.uint32)
+        vocab._lookups = 0
+        return vocab
