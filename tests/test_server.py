@@ -148,6 +148,23 @@ def test_generate_stream_sends_the_same_text_as_events(client):
     assert json.loads(events[-1].split("data: ", 1)[1]) == {"text": whole}
 
 
+def test_generate_stop_cuts_the_same_streamed_or_not(client, lm):
+    free = lm.generate("The", max_tokens=30, seed=5)
+    stop = free.split()[len(free.split()) // 2]
+    req = {"prompt": "The", "max_tokens": 30, "seed": 5, "stop": [stop]}
+    text = client.post("/api/generate", json=req).json()["text"]
+    assert text == free[: free.find(stop)]
+    events = [e for e in client.post("/api/generate", json={**req, "stream": True}).text.split("\n\n") if e]
+    assert json.loads(events[-1].split("data: ", 1)[1]) == {"text": text}
+
+
+def test_a_stream_the_model_refuses_is_a_400_not_a_broken_stream(client):
+    r = client.post("/api/generate", json={"prompt": "The", "temperature": 1000.0, "stream": True})
+    assert r.status_code == 400
+    assert "temperature" in error_of(r)["message"]
+    assert client.get("/health").json()["active_streams"] == 0
+
+
 def test_score_matches_model(client, lm):
     text = "The cat sat on the mat."
     body = client.post("/api/score", json={"text": text}).json()
@@ -360,3 +377,12 @@ def test_health_answers_while_the_model_is_busy(slow):
             started = time.perf_counter()
             assert http.get("/health").status_code == 200
             assert time.perf_counter() - started < 1.0
+
+
+def test_inline_model_calls_give_the_same_answers(lm):
+    """model_threads=0 runs the model on the event loop (a benchmark knob): same results."""
+    with TestClient(create_app(lm, model_threads=0)) as c:
+        body = c.post("/api/predict", json={"context": "The cat", "k": 3}).json()
+        assert [p["token"] for p in body["predictions"]] == [p.token for p in lm.predict("The cat", k=3)]
+        events = c.post("/api/generate", json={"prompt": "The", "max_tokens": 5, "seed": 1, "stream": True}).text
+        assert json.loads(events.rstrip().rsplit("data: ", 1)[1])["text"] == lm.generate("The", max_tokens=5, seed=1)

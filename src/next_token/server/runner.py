@@ -12,6 +12,10 @@ the pool Starlette uses for other blocking work). Why this shape:
 - A stream (`iterate`) takes a worker only while computing the next piece, so one slow reader
   cannot hold a worker, and many streams interleave fairly with short requests.
 
+`threads=0` runs the model calls on the event loop itself: no thread hop (tens of microseconds
+saved per call), but while the model works nothing else moves, not even /health. It exists to
+measure that trade-off (bench/bench_server.py --threads 0,1,4), not as the default.
+
 A call already running in a thread is never abandoned: when the client disconnects, the
 cancellation waits for the current step to finish (a few milliseconds at most) and then
 closes the model's iterator, so a disconnect leaves no thread or generator behind.
@@ -36,7 +40,9 @@ def default_threads() -> int:
 
 class ModelRunner:
     def __init__(self, threads: int | None = None):
-        self.threads = threads or default_threads()
+        if threads is not None and threads < 0:
+            raise ValueError(f"threads must be >= 0, got {threads}")
+        self.threads = default_threads() if threads is None else threads
         self._limiter: anyio.CapacityLimiter | None = None
         self.active_streams = 0
 
@@ -49,6 +55,8 @@ class ModelRunner:
 
     async def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run fn(*args, **kwargs) in a worker thread and return its result."""
+        if self.threads == 0:
+            return fn(*args, **kwargs)
         return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs), limiter=self.limiter)
 
     async def iterate(self, make: Callable[[], Iterator[T]]) -> AsyncIterator[T]:
