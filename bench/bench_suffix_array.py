@@ -27,7 +27,15 @@ from pathlib import Path
 
 import numpy as np
 
-from next_token.hybrid import heldout_split
+from next_token.hybrid import (
+    DEFAULT_COPY_GUARD,
+    CopyGuard,
+    fit_weights,
+    heldout_split,
+    hybrid_distribution,
+    hybrid_logprobs,
+    longest_copied_span,
+)
 from next_token.model_file import read_model_file, write_model_file
 from next_token.suffix_array import BOS, EOS, SuffixArray, suffix_array
 from next_token.unbounded import UnboundedModel
@@ -215,6 +223,99 @@ def bench_index(name: str, train: np.ndarray, held: np.ndarray, n_queries: int, 
     return idx
 
 
+def bench_hybrid(name: str, train: np.ndarray, held: np.ndarray, vocab_size: int, index: SuffixArray,
+                 rows: list, order: int = 5, top1_sample: int | None = None, n_gen: int = 60):
+    """5-gram (the lead's modified Kneser-Ney engine) vs unbounded vs hybrid on the held-out text.
+
+    The mixing weights are fitted on a development split of the *training* text (the last 5% of
+    each of 20 blocks of sentences; models rebuilt on the other 95%, dev words unseen there
+    mapped to <unk> as the test's are), never on the held-out text."""
+    try:
+        from next_token.ngram_model import NgramModel
+    except ImportError as e:
+        print(f"(hybrid section skipped: {e})")
+        return
+    rng = np.random.default_rng(1)
+    t0 = time.perf_counter()
+    fit_train, dev = heldout_split(train, 0.05, 20)
+    seen = np.bincount(fit_train, minlength=vocab_size) > 0
+    dev = np.where(seen[dev] | (dev <= EOS), dev, 0).astype(np.uint32)
+    ng_dev = NgramModel.from_stream(fit_train, order, vocab_size)
+    um_dev = UnboundedModel(SuffixArray.build(fit_train))
+    su_dev, sn_dev = um_dev.logprobs_stream(dev), ng_dev.score_stream(dev)
+    assert np.array_equal(su_dev.positions, sn_dev.positions)
+    weights = fit_weights(su_dev, su_dev.prob, 10.0**sn_dev.logprob)
+    t_fit = time.perf_counter() - t0
+    del ng_dev, um_dev
+    rows.append((name, f"hybrid: fit weights on a dev split of training ({len(su_dev):,} dev tokens)", f"{t_fit:.1f} s",
+                 "models rebuilt on 95% of training, EM"))
+    t_ng, ng = timed(NgramModel.from_stream, train, order, vocab_size)
+    rows.append((name, f"{order}-gram build (lead's engine, for reference)", f"{t_ng:.2f} s", ""))
+    model = UnboundedModel(index)
+    su, sn = model.logprobs_stream(held), ng.score_stream(held)
+    assert np.array_equal(su.positions, sn.positions)
+    hl = hybrid_logprobs(su, su.prob, sn.logprob, weights)
+    ppl_n, ppl_h = 10 ** (-sn.logprob.mean()), 10 ** (-hl.mean())
+    rows.append((name, f"perplexity, {order}-gram alone (incl. OOV, </s> counted)", f"{ppl_n:.2f}", ""))
+    rows.append((name, "perplexity, hybrid", f"{ppl_h:.2f}", f"{100 * (ppl_h / ppl_n - 1):+.2f}% vs the {order}-gram"))
+    long_ = su.suffix_len >= order
+    if long_.any():
+        ln_n, ln_h = 10 ** (-sn.logprob[long_].mean()), 10 ** (-hl[long_].mean())
+        rows.append((name, f"perplexity on the {int(long_.sum()):,} tokens whose matched suffix >= {order}",
+                     f"{ln_n:.2f} -> {ln_h:.2f}", f"{100 * (ln_h / ln_n - 1):+.1f}%"))
+    lam = weights.lam(su.suffix_len, su.count, su.sparse)
+    y = held[su.positions]
+    bos = np.flatnonzero(held == BOS)
+    starts = bos[np.maximum(np.searchsorted(bos, su.positions, side="right") - 1, 0)]
+    pick = np.arange(len(su)) if top1_sample is None or top1_sample >= len(su) else np.sort(
+        rng.choice(len(su), top1_sample, replace=False))
+    top_u = model.top_k_stream(su, 1)[pick, 0]
+    top_n, top_h = np.empty(pick.size, np.int64), np.empty(pick.size, np.int64)
+    for j, i in enumerate(pick.tolist()):
+        pn = ng.distribution(held[starts[i] : su.positions[i]])
+        top_n[j] = int(np.argmax(pn))
+        toks, cnts = index.continuations(int(su.lo[i]), int(su.hi[i]), int(su.suffix_len[i]))
+        mixed = (1 - lam[i]) * pn
+        mixed[toks] += lam[i] * cnts / cnts.sum()
+        top_h[j] = int(np.argmax(mixed))
+    yy = y[pick]
+    what = f"{pick.size:,} tokens" + ("" if pick.size == len(su) else f" sampled of {len(su):,}")
+    rows.append((name, f"next-token top-1 accuracy ({what})",
+                 f"unbounded {100 * np.mean(top_u == yy):.2f}%, {order}-gram {100 * np.mean(top_n == yy):.2f}%, "
+                 f"hybrid {100 * np.mean(top_h == yy):.2f}%", ""))
+
+    # Copying: sample continuations of training-sentence openings (the most copy-prone prompts).
+    tb = np.flatnonzero(train == BOS)
+    lens = np.diff(np.append(tb, train.size))
+    long_sent = tb[lens >= 32]
+    if long_sent.size == 0:
+        return
+    prompts = [train[s : s + 6] for s in rng.choice(long_sent, n_gen, replace=True).tolist()]
+    for label, guard, use_unbounded in (
+        ("5-gram alone", None, False),
+        ("hybrid, no guard", None, True),
+        (f"hybrid, default guard (max_copy_run={DEFAULT_COPY_GUARD.max_copy_run})", DEFAULT_COPY_GUARD, True),
+        ("hybrid, guard max_copy_run=8", CopyGuard(max_copy_run=8), True),
+    ):
+        gen_rng = np.random.default_rng(7)
+        spans = []
+        for prompt in prompts:
+            ctx = prompt.tolist()
+            out: list[int] = []
+            for _ in range(40):
+                pn = ng.distribution(ctx)
+                p = hybrid_distribution(model, ctx, pn, weights, guard=guard, n_generated=len(out)).probs if use_unbounded else pn
+                tok = int(gen_rng.choice(p.size, p=p / p.sum()))
+                if tok == EOS:
+                    break
+                out.append(tok)
+                ctx.append(tok)
+            spans.append(longest_copied_span(out, index).length)
+        spans = np.array(spans)
+        rows.append((name, f"generation, {label}: outputs copying a 20+ token corpus span", f"{int((spans >= 20).sum())} of {len(spans)}",
+                     f"longest copied span of generated tokens: median {np.median(spans):.0f}, max {spans.max()}"))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kenlm-dir", type=Path, default=SHARED / "kenlm")
@@ -223,6 +324,7 @@ def main(argv=None):
     ap.add_argument("--brute", type=int, default=200, help="queries also answered by brute force")
     ap.add_argument("--repeat", type=int, default=3, help="builds per corpus for the median (books)")
     ap.add_argument("--skip-books", action="store_true")
+    ap.add_argument("--skip-hybrid", action="store_true", help="index and unbounded model only")
     args = ap.parse_args(argv)
     rows: list[tuple[str, str, str, str]] = []
 
@@ -234,14 +336,18 @@ def main(argv=None):
         train = read_ids(head, vocab, grow=True)
         held = read_ids(tail, vocab, grow=False)
         print(f"books: vocabulary {len(vocab):,}; held-out <unk> tokens {int((held == 0).sum()):,}")
-        bench_index("books", train, held, args.queries, args.brute, args.repeat, rows)
+        idx = bench_index("books", train, held, args.queries, args.brute, args.repeat, rows)
+        if not args.skip_hybrid:
+            bench_hybrid("books", train, held, len(vocab), idx, rows)
 
     if args.large.exists():
         vocab = new_vocab()
         t_read, ids = timed(read_ids, args.large, vocab, True)
         train, held = heldout_split(ids, fraction=0.01, blocks=100)
         print(f"large: {ids.size:,} tokens read in {t_read:.1f} s, vocabulary {len(vocab):,}")
-        bench_index("large", train, held, min(args.queries, 1000), min(args.brute, 50), 1, rows)
+        idx = bench_index("large", train, held, min(args.queries, 1000), min(args.brute, 50), 1, rows)
+        if not args.skip_hybrid:
+            bench_hybrid("large", train, held, len(vocab), idx, rows, top1_sample=3000, n_gen=30)
     else:
         print(f"\n(no large corpus at {args.large}; skipped)")
 
