@@ -114,3 +114,16 @@ def test_bad_input():
         model.logprobs_stream(np.array([1, 2]), max_suffix_len=-1)
     empty = model.logprobs_stream(np.array([BOS, BOS]))
     assert len(empty) == 0 and model.top_k_stream(empty).shape == (0, 1)
+
+
+def test_explain_shows_the_matched_suffix_and_its_sentences():
+    s = [BOS, 3, 4, 5, EOS, BOS, 6, 3, 4, 7, EOS, BOS, 8, EOS]
+    model = UnboundedModel(SuffixArray.build(np.array(s, np.uint32)))
+    ex = model.explain([9, 6, 3, 4], limit=2)
+    assert ex.suffix.tolist() == [6, 3, 4] and ex.match.suffix_len == 3 and ex.match.count == 1
+    assert len(ex.occurrences) == 1
+    o = ex.occurrences[0]
+    assert o.ids.tolist() == [BOS, 6, 3, 4, 7, EOS] and o.ids[o.match_start + o.match_len] == 7
+    short = model.explain([3, 4], limit=5)
+    assert short.match.count == 2 and len(short.occurrences) == 2
+    assert model.explain([99]).occurrences == [] and model.explain([99]).match.suffix_len == 0

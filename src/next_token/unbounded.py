@@ -24,7 +24,7 @@ from typing import Iterable
 import numpy as np
 
 from .errors import InputError
-from .suffix_array import BOS, SuffixArray, _as_id_array
+from .suffix_array import BOS, Occurrence, SuffixArray, _as_id_array, _as_pattern
 
 _BATCH_BLOCK = 4096  # per-position top-k: blocks up to this size are ranked in one vectorized pass
 
@@ -41,6 +41,16 @@ class UnboundedMatch:
     @property
     def sparse(self) -> bool:
         return self.distinct == 1
+
+
+@dataclass(frozen=True, eq=False)
+class Explanation:
+    """Where a prediction comes from: the matched suffix (ids), its match statistics, and up to
+    `limit` corpus occurrences of it with their sentences (ids; the caller detokenizes)."""
+
+    suffix: np.ndarray
+    match: UnboundedMatch
+    occurrences: list[Occurrence]
 
 
 @dataclass(frozen=True)
@@ -168,6 +178,19 @@ class UnboundedModel:
                 self._top_cache.clear()
             self._top_cache[(lo, hi, depth)] = top
         return top[0][:k]
+
+    def explain(
+        self, context: Iterable[int] | np.ndarray, limit: int = 2, max_suffix_len: int | None = None
+    ) -> Explanation:
+        """The matched suffix of `context`, its count, and `limit` places in the corpus where it
+        occurs followed by a token (for ``ntp predict --explain``)."""
+        ctx = _as_pattern(context)
+        match = self.match(ctx, max_suffix_len)
+        suffix = np.array(ctx[len(ctx) - match.suffix_len :] if match.suffix_len else [], np.int64)
+        occ = self.index.occurrences(suffix, limit + 1) if match.suffix_len else []
+        # the occurrence that ends the corpus has no next token: it explains nothing
+        occ = [o for o in occ if o.position + o.match_len < self.index.n][:limit]
+        return Explanation(suffix, match, occ)
 
     # -- a whole stream ----------------------------------------------------------------------
 
