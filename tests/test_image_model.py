@@ -5,6 +5,7 @@ import pytest
 
 from next_token.errors import InputError, ModelFileError
 from next_token.image.context import ngram_rows
+from next_token.image import synthetic
 from next_token.image.io import save_png
 from next_token.image.model import ImageModel
 from next_token.image.palette import Palette
@@ -17,18 +18,7 @@ RED, BLUE, YELLOW, WHITE = (200, 30, 30), (30, 60, 200), (220, 200, 40), (250, 2
 
 
 def scene(seed: int, size: int = 40) -> np.ndarray:
-    """A synthetic picture: a vertical gradient sky, a few discs and rectangles, some noise."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:size, 0:size]
-    img = np.zeros((size, size, 3), np.float64)
-    img[...] = np.array([40, 90, 160]) + (y[..., None] / size) * np.array([120, 100, 60])
-    for _ in range(3):
-        cy, cx, r = rng.integers(0, size, 2).tolist() + [int(rng.integers(4, 10))]
-        img[(y - cy) ** 2 + (x - cx) ** 2 < r * r] = rng.choice([RED, YELLOW, WHITE])
-    y0, x0 = rng.integers(0, size - 8, 2)
-    img[y0 : y0 + 8, x0 : x0 + 12] = BLUE
-    img += rng.normal(0, 4, img.shape)
-    return np.clip(img, 0, 255).astype(np.uint8)
+    return synthetic.scene(seed, size)
 
 
 def stripes(size=48, period=3) -> np.ndarray:

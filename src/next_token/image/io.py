@@ -175,6 +175,25 @@ def iter_images(sources: ImageLike | Iterable[ImageLike]) -> Iterator[np.ndarray
             raise CorpusError(str(e)) from None
 
 
+def shrink(rgba: np.ndarray, max_side: int | None) -> np.ndarray:
+    """Downscale (Lanczos, aspect kept) so that neither side exceeds `max_side`; never enlarge.
+
+    A model learns the statistics of the scale it is trained at: trained on 512-pixel photos it
+    generates 512-pixel detail (texture), trained on 64-pixel thumbnails it generates whole
+    little scenes.
+    """
+    if max_side is None:
+        return rgba
+    if not isinstance(max_side, (int, np.integer)) or isinstance(max_side, bool) or max_side <= 0:
+        raise InputError(f"max_side must be a positive integer, got {max_side!r}")
+    h, w = rgba.shape[:2]
+    if max(h, w) <= max_side:
+        return rgba
+    scale = max_side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(Image.fromarray(np.ascontiguousarray(rgba), "RGBA").resize(size, Image.LANCZOS))
+
+
 def rgba_to_image(rgba: np.ndarray) -> Image.Image:
     """An RGBA array as a Pillow image: RGB when every pixel is opaque, RGBA otherwise."""
     rgba = np.ascontiguousarray(rgba, dtype=np.uint8)

@@ -67,7 +67,7 @@ from .context import (
     reach,
     wavefronts,
 )
-from .io import ImageLike, iter_images, read_image, read_mask
+from .io import ImageLike, iter_images, read_image, read_mask, shrink
 from .palette import Palette, learn_palette, parse_hex
 
 KIND = "image"
@@ -104,8 +104,11 @@ class ImageModel:
     Build one with `ImageModel.train(...)` or `ImageModel.load(path)`.
     """
 
-    def __init__(self, palette: Palette, ngram: NgramModel, context: Sequence[str] = DEFAULT_CONTEXT):
+    def __init__(
+        self, palette: Palette, ngram: NgramModel, context: Sequence[str] = DEFAULT_CONTEXT, trained_pixels: int = 0
+    ):
         self.palette = palette
+        self.trained_pixels = int(trained_pixels)  # how many pixels it was trained on (for reports)
         self.ngram = ngram
         self.offsets = offsets_of(context)
         self.context = tuple(str(c).upper() for c in (context.replace(",", " ").split() if isinstance(context, str) else context))
@@ -129,6 +132,7 @@ class ImageModel:
         *,
         context: Sequence[str] = DEFAULT_CONTEXT,
         palette: Palette | np.ndarray | None = None,
+        max_side: int | None = None,
         seed: int = 0,
         progress: bool | None = None,
     ) -> "ImageModel":
@@ -137,11 +141,15 @@ class ImageModel:
         `sources`: image files, folders, globs, Pillow images or pixel arrays (see `io`).
         `palette_size`: number of colours K learned by k-means (ignored when `palette` is given).
         `context`: neighbour names, least informative first (see `context.NEIGHBOURS`).
+        `max_side`: first shrink each image so its longer side is at most this (see `io.shrink`).
         `progress`: show progress bars (None: only on a terminal).
         """
         offsets = offsets_of(context)
         disable = None if progress is None else not progress
-        images = list(tqdm(iter_images(sources), desc="reading images", unit="img", disable=disable, leave=False))
+        images = [
+            shrink(im, max_side)
+            for im in tqdm(iter_images(sources), desc="reading images", unit="img", disable=disable, leave=False)
+        ]
         if palette is None:
             palette = learn_palette(images, palette_size, seed=seed)
         elif not isinstance(palette, Palette):
@@ -159,7 +167,7 @@ class ImageModel:
             # the thousands. Warnings about the higher orders still get through.
             warnings.filterwarnings("ignore", message=r".*for [12]-grams", category=DiscountFallbackWarning)
             ngram = NgramModel.from_ngrams(rows, border + 1)
-        return cls(palette, ngram, context)
+        return cls(palette, ngram, context, trained_pixels=len(rows))
 
     # ------------------------------------------------------------------ probabilities
 
@@ -277,8 +285,12 @@ class ImageModel:
             p = self._distributions(gather(padded, top, left, y, x, self.offsets))
             padded[y + top, x + left] = self._sample(p, rng, temperature, top_k)
 
-    def generate_ids(self, width: int, height: int, *, seed=None, temperature: float = 1.0, top_k=None, first=None) -> np.ndarray:
-        """Sample an (height, width) image of palette ids; `first` fixes pixel (0, 0)."""
+    def generate_ids(self, width: int, height: int, *, seed=None, temperature: float = 1.0, top_k=None, prefix=None) -> np.ndarray:
+        """Sample an (height, width) image of palette ids.
+
+        `prefix`: palette ids that fix the first pixels in raster order (e.g. a seed pixel);
+        sampling continues after them.
+        """
         for name, v in (("width", width), ("height", height)):
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v <= 0:
                 raise InputError(f"{name} must be a positive integer, got {v!r}")
@@ -286,11 +298,16 @@ class ImageModel:
             raise InputError(f"{width}x{height} is too large (at most {MAX_PIXELS} pixels)")
         self._check_sampling(temperature, top_k)
         rng = np.random.default_rng(seed)
-        padded, top, left = pad(np.full((height, width), self.border, np.int64), self.offsets, self.border)
-        ys, xs = np.divmod(np.arange(width * height), width)
-        if first is not None:
-            padded[top, left] = int(first)
-            ys, xs = ys[1:], xs[1:]
+        canvas = np.full((height, width), self.border, np.int64)
+        start = 0
+        if prefix is not None:
+            prefix = np.asarray(prefix, dtype=np.int64).reshape(-1)
+            if len(prefix) > width * height or (len(prefix) and (prefix.min() < 0 or prefix.max() >= len(self.palette))):
+                raise InputError("the prefix must be at most width*height palette ids")
+            canvas.ravel()[: len(prefix)] = prefix
+            start = len(prefix)
+        padded, top, left = pad(canvas, self.offsets, self.border)
+        ys, xs = np.divmod(np.arange(start, width * height), width)
         self._raster_sample(padded, top, left, ys, xs, rng, float(temperature), top_k)
         return padded[top:, left : left + width].copy()
 
@@ -437,7 +454,13 @@ class ImageModel:
     def save(self, path: str | os.PathLike) -> None:
         """Write the model (palette, context and n-gram tables) as one model file, atomically."""
         ngram_meta, arrays = self.ngram.to_arrays(prefix="ngram.")
-        meta = {"format": FORMAT, "palette_size": len(self.palette), "context": list(self.context), "ngram": ngram_meta}
+        meta = {
+            "format": FORMAT,
+            "palette_size": len(self.palette),
+            "context": list(self.context),
+            "trained_pixels": self.trained_pixels,
+            "ngram": ngram_meta,
+        }
         write_model_file(path, KIND, meta, {"palette": self.palette.colors, **arrays})
 
     @classmethod
@@ -449,6 +472,6 @@ class ImageModel:
                 raise ModelFileError(f"{path} holds a newer image model format; upgrade next-token-prediction")
             palette = Palette(np.array(arrays["palette"]))
             ngram = NgramModel.from_arrays(meta["ngram"], arrays, prefix="ngram.")
-            return cls(palette, ngram, meta["context"])
+            return cls(palette, ngram, meta["context"], int(meta.get("trained_pixels", 0)))
         except (KeyError, TypeError, ValueError) as e:
             raise ModelFileError(f"{path} is not a valid image model ({e})") from None
