@@ -219,6 +219,11 @@ def main() -> None:
     base_complete = direct_ms(lm.complete, [(t, args.complete_tokens) for t in texts[:200]])
     print(f"direct call in-process (no HTTP): predict k={k} p50 {base_predict[0]:.3f} ms, "
           f"complete max_tokens={args.complete_tokens} p50 {base_complete[0]:.3f} ms")
+    import importlib.util
+
+    stack = (f"uvicorn with {'httptools' if importlib.util.find_spec('httptools') else 'h11'} and "
+             f"{'uvloop' if importlib.util.find_spec('uvloop') else 'the asyncio loop'}")
+    print(f"server stack: {stack} (uvicorn picks httptools/uvloop when they are installed)")
     load_before = os.getloadavg()[0]
     print(f"machine load average (1 min) before: {load_before:.2f} on {os.cpu_count()} cores")
     levels = [int(c) for c in args.concurrency.split(",")]
@@ -255,18 +260,18 @@ def main() -> None:
 
     if args.markdown:
         write_markdown(args.markdown, info, size_mb, base_predict, base_complete, rows, memory, args,
-                       (load_before, load_after))
+                       (load_before, load_after), stack)
         print(f"wrote {args.markdown}")
 
 
-def write_markdown(path, info, size_mb, base_predict, base_complete, rows, memory, args, loads) -> None:
+def write_markdown(path, info, size_mb, base_predict, base_complete, rows, memory, args, loads, stack) -> None:
     health = {(r["threads"], r["concurrency"]): r["rps"] for r in rows if r["endpoint"] == "health"}
     lines = [
         "## HTTP server (bench/bench_server.py)",
         "",
         f"Model: books_head90.txt, order {info['order']}, vocabulary {info['vocab_size']:,}, "
         f"{sum(info['ngrams']):,} n-grams, model file {size_mb:.1f} MB, memory-mapped by the server.",
-        f"Loopback (127.0.0.1), uvicorn (h11, asyncio loop), one server process; keep-alive clients "
+        f"Loopback (127.0.0.1), {stack}, one server process; keep-alive clients "
         f"in one asyncio process on the same 2 cores. predict: k=10; complete: max_tokens="
         f"{args.complete_tokens}. Prompts: prefixes of held-out sentences. Command: "
         f"`python bench/bench_server.py --threads {args.threads}`. Machine load average (1 min) "

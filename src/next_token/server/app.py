@@ -29,6 +29,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
+from .accepting import spelling
 from .body_limit import BodySizeLimit
 from .http_errors import ApiError, check_max, check_text, install_error_handlers
 from .openai_compat import openai_router
@@ -52,23 +53,6 @@ from .sse import ClosingStreamingResponse, Prefetched, event
 from .stops import StopScanner, collect
 
 STATIC = Path(__file__).parent / "static"
-
-
-SPECIAL_TOKENS = ("<s>", "</s>", "<unk>")
-
-
-def acceptor(model):
-    """A function (context, token) -> the text to append to `context` to accept `token`.
-
-    The model's tokenizer knows the spacing rules (no space before "," or after "(", ...);
-    special tokens have no text: accepting "</s>" writes nothing.
-    """
-    join = model.tokenizer.join_continuation
-
-    def text_for(context: str, token: str) -> str:
-        return "" if token in SPECIAL_TOKENS else join(context, [token])
-
-    return text_for
 
 
 def finite(x: Any) -> float | None:
@@ -102,7 +86,7 @@ def create_app(model, *, limits: Limits | None = None, model_threads: int | None
     info = model.info()
     model_id = model_id or default_model_id(info)
     vocab_size = int(info.get("vocab_size") or 1)
-    text_for = acceptor(model)
+    texts_for = spelling(model)
 
     app = FastAPI(
         title="next-token-prediction",
@@ -145,8 +129,9 @@ def create_app(model, *, limits: Limits | None = None, model_threads: int | None
 
         def work() -> list[dict]:
             found = model.predict(req.context, req.k, prefix=req.prefix or None)
-            return [{"token": p.token, "probability": float(p.probability),
-                     "text": text_for(req.context, p.token)} for p in found]
+            texts = texts_for(req.context, [p.token for p in found])
+            return [{"token": p.token, "probability": float(p.probability), "text": text}
+                    for p, text in zip(found, texts)]
 
         return {"context": req.context, "predictions": await runner.call(work)}
 
@@ -229,7 +214,7 @@ def create_app(model, *, limits: Limits | None = None, model_threads: int | None
             "token_logprobs": [{"token": t, "logprob": finite(lp)} for t, lp in s.token_logprobs],
         }
 
-    app.include_router(openai_router(model, runner, limits, model_id, text_for))
+    app.include_router(openai_router(model, runner, limits, model_id, texts_for))
 
     # ---- page --------------------------------------------------------------------------------
 

@@ -115,8 +115,8 @@ class _Choice:
         self.finish_reason = "stop" if stopped else "length"
 
 
-def openai_router(model, runner: ModelRunner, limits: Limits, model_id: str, text_for) -> APIRouter:
-    """The /v1 routes; text_for(context, token) spells a token as it would continue the context."""
+def openai_router(model, runner: ModelRunner, limits: Limits, model_id: str, texts_for) -> APIRouter:
+    """The /v1 routes; texts_for(context, tokens) spells tokens as they would continue the context."""
     router = APIRouter(prefix="/v1", tags=["openai"])
     created = int(time.time())
 
@@ -149,8 +149,9 @@ def openai_router(model, runner: ModelRunner, limits: Limits, model_id: str, tex
     def top_alternatives(context: str, k: int) -> dict[str, float]:
         if k == 0:
             return {}
-        return {text_for(context, p.token): math.log(p.probability)
-                for p in model.predict(context, k) if p.probability > 0}
+        found = [p for p in model.predict(context, k) if p.probability > 0]
+        return {text: math.log(p.probability)
+                for p, text in zip(found, texts_for(context, [p.token for p in found]))}
 
     def logprobs_for(choice: _Choice, k: int, echo: bool) -> dict:
         """OpenAI's logprobs object for a choice (natural logs)."""
