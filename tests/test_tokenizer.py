@@ -214,7 +214,8 @@ def test_bpe_fit_and_untrained_errors():
     with pytest.raises(InputError, match="not trained"):
         tok.to_config()
     fitted = tok.fit([SAMPLE])
-    assert fitted.trained and fitted.vocab_size == 200
+    assert fitted.trained and fitted.vocab_size == 200 and not fitted.needs_training
+    assert not get_tokenizer("word").needs_training
     assert fitted.detokenize(fitted.tokenize("The fox.")) == "The fox."
 
 

@@ -54,6 +54,7 @@ class Tokenizer(ABC):
 
     name: str = ""
     needs_training: bool = False
+    """True while `fit` must be called before tokenizing (an untrained BPE tokenizer)."""
 
     @abstractmethod
     def tokenize(self, sentence: str) -> list[str]:
@@ -176,7 +177,6 @@ class BpeTokenizer(Tokenizer):
     """
 
     name = "bpe"
-    needs_training = True
     UNK = "<unk>"
 
     def __init__(self, vocab_size: int = 8000, tokenizer_json: str | None = None) -> None:
@@ -195,6 +195,10 @@ class BpeTokenizer(Tokenizer):
     @property
     def trained(self) -> bool:
         return self._hf is not None
+
+    @property
+    def needs_training(self) -> bool:  # type: ignore[override]
+        return self._hf is None
 
     def _model(self):
         if self._hf is None:
