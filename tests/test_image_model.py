@@ -228,6 +228,24 @@ def test_wrong_kind_of_model_file(tmp_path):
         ImageModel.load(tmp_path / "w.ntp")
 
 
+def test_transparency_survives_training_generation_and_png(tmp_path):
+    from PIL import Image
+
+    from next_token.image.png_size import png_bits_per_pixel
+
+    img = np.zeros((40, 40, 4), np.uint8)
+    img[:, :20] = (200, 50, 50, 255)
+    img[:, 20:, :3] = np.random.default_rng(0).integers(0, 256, (40, 20, 3))  # invisible RGB
+    img[10:30, 25:35] = (20, 200, 20, 128)
+    m = ImageModel.train([img], palette_size=4)
+    assert len(m.palette) == 3 and not m.palette.opaque  # transparent pixels share one entry
+    g = m.generate(40, 40, seed=0)
+    assert set(np.unique(g[..., 3]).tolist()) == {0, 128, 255}
+    save_png(g, tmp_path / "t.png")
+    assert Image.open(tmp_path / "t.png").mode == "RGBA"
+    assert 0 <= m.bits_per_pixel(img) < png_bits_per_pixel(img, m.palette)
+
+
 def test_train_with_given_palette_and_context():
     pal = Palette(np.array([[0, 0, 0, 255], [255, 255, 255, 255]], np.uint8))
     m = ImageModel.train([stripes()], palette=pal, context=("N", "W"))

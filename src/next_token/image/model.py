@@ -189,7 +189,8 @@ class ImageModel:
         """-log2 P(pixel | its neighbours) for every pixel of `image` (after quantization), (H, W)."""
         ids = self.palette.ids(read_image(image))
         rows = ngram_rows(ids, self.offsets, self.border)
-        return (-self._renormalised(rows) * _LOG2_10).reshape(ids.shape)
+        # float32 log-probabilities can put a certain pixel a hair below 0 bits: clamp.
+        return np.maximum(-self._renormalised(rows) * _LOG2_10, 0.0).reshape(ids.shape)
 
     def bits_per_pixel(self, image: ImageLike) -> float:
         """Mean code length of the image's palette ids under the model, in bits per pixel.
