@@ -33,7 +33,7 @@ except ImportError:  # pragma: no cover
     sys.exit("this benchmark needs scikit-image for its sample images: pip install scikit-image")
 
 from next_token.image.context import DEFAULT_CONTEXT, gather, pad
-from next_token.image.io import read_image, save_png, shrink
+from next_token.image.io import read_image, shrink
 from next_token.image.model import ImageModel
 from next_token.image.palette import learn_palette
 from next_token.image.png_size import png_bytes

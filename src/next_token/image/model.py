@@ -64,7 +64,6 @@ from .context import (
     ngram_rows,
     offsets_of,
     pad,
-    reach,
     wavefronts,
 )
 from .io import ImageLike, iter_images, read_image, read_mask, shrink
