@@ -55,6 +55,10 @@ def test_fill_keeps_the_unmasked_pixels(workdir):
     before, after = np.asarray(Image.open(workdir / "held.png")), np.asarray(Image.open(out))
     keep = np.asarray(Image.open(workdir / "mask.png")) == 0
     assert np.array_equal(before[keep], after[keep])
+    r = CliRunner().invoke(image_group, ["fill", str(workdir / "held.png"), str(workdir / "mask.png"),
+                                         "-m", str(workdir / "m.ntp"), "-o", str(out), "--quantize-known"])
+    assert r.exit_code == 0, r.output
+    assert len(np.unique(np.asarray(Image.open(out)).reshape(-1, 3), axis=0)) <= 8  # palette colours only
 
 
 def test_eval_reports_model_and_png(workdir):

@@ -134,10 +134,12 @@ def generate(model_path, output, width, height, temperature, top_k, seed, as_jso
               help="Raster fills drawn; the one that best agrees with the pixels below and right is kept.")
 @click.option("--sweeps", default=4, show_default=True, type=click.IntRange(0, 1000),
               help="Gibbs sweeps over the hole afterwards.")
+@click.option("--quantize-known", is_flag=True,
+              help="Also draw the kept pixels in palette colours, so the fill does not stand out by colour depth.")
 @_top_k
 @_seed
 @_json
-def fill(image, mask, model_path, output, temperature, proposals, sweeps, top_k, seed, as_json):
+def fill(image, mask, model_path, output, temperature, proposals, sweeps, quantize_known, top_k, seed, as_json):
     """Generate the region of IMAGE that MASK marks (white = fill) from its surroundings.
 
     MASK is an image of the same size: light, opaque pixels are generated, the others kept.
@@ -153,7 +155,8 @@ def fill(image, mask, model_path, output, temperature, proposals, sweeps, top_k,
     rgba = read_image(image)
     hole = read_mask(mask, rgba.shape[:2])
     t0 = time.perf_counter()
-    out = m.fill(rgba, hole, seed=seed, temperature=temperature, top_k=top_k, proposals=proposals, sweeps=sweeps)
+    out = m.fill(rgba, hole, seed=seed, temperature=temperature, top_k=top_k, proposals=proposals, sweeps=sweeps,
+                 quantize_known=quantize_known)
     seconds = time.perf_counter() - t0
     save_png(out, output)
     if as_json:
