@@ -35,11 +35,13 @@ def serve(model: Any, host: str = "127.0.0.1", port: int = 8000, *, log_level: s
     is shared, not copied: load it memory-mapped before calling this.
     """
     try:
+        import fastapi  # noqa: F401
         import uvicorn
     except ImportError as exc:  # pragma: no cover - depends on the installation
         from ..errors import InputError
 
-        raise InputError("serving needs the [serve] extra: pip install 'next-token-prediction[serve]'") from exc
+        raise InputError(f"serving needs the [serve] extra ({exc}): "
+                         "pip install 'next-token-prediction[serve]'") from exc
     app = create_app(model, **options)
     uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)
 
