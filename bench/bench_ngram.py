@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -62,17 +61,15 @@ def run_build(text: Path, order: int, out: Path | None = None) -> dict:
 
 
 def run_lmplz(text: Path, order: int) -> dict | None:
-    lmplz = shutil.which("lmplz")
-    if not lmplz:
+    """lmplz on the same file, timed with its own rusage (see kenlm_tools.py), or None."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import kenlm_tools
+
+    if not kenlm_tools.find_lmplz():
         return None
     with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        with open(text, "rb") as fin, open(os.path.join(tmp, "o.arpa"), "wb") as fout:
-            subprocess.run([lmplz, "-o", str(order), "-S", "2G", "-T", tmp], stdin=fin, stdout=fout,
-                           stderr=subprocess.DEVNULL, check=True)
-        wall = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"total_s": wall, "peak_rss_mb": peak}
+        r = kenlm_tools.run_lmplz(text, order, os.path.join(tmp, "o.arpa"))
+    return {"total_s": r["wall_s"], "peak_rss_mb": r["peak_rss_mb"]}
 
 
 def bench_queries(model_path: Path, heldout: Path, n_queries: int = 3000) -> dict:
