@@ -210,6 +210,9 @@ def test_arpa_round_trip(model, tmp_path):
     a = run_json("predict", "The cat sat on", "-m", model)
     b = run_json("predict", "The cat sat on", "-m", str(back))
     c = run_json("predict", "The cat sat on", "-m", str(arpa))  # an .arpa file loads directly too
+    exported = run_json("arpa", "export", model, str(tmp_path / "again.arpa.gz"))
+    imported = run_json("arpa", "import", exported["output"], "-o", str(tmp_path / "again.ntp"))
+    assert exported["ngrams"] == imported["ngrams"] == LanguageModel.load(model).ngram.sizes
     assert [p["token"] for p in a["predictions"]] == [p["token"] for p in b["predictions"]]
     assert [p["probability"] for p in b["predictions"]] == pytest.approx([p["probability"] for p in a["predictions"]],
                                                                         rel=1e-4)

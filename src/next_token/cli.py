@@ -510,15 +510,19 @@ def arpa():
 @arpa.command("export")
 @click.argument("model")
 @click.argument("out", type=click.Path(dir_okay=False))
-def arpa_export(model, out):
+@json_option
+def arpa_export(model, out, as_json):
     """Write MODEL as an ARPA file OUT (.gz to compress).
 
     \b
     Example:
       ntp arpa export books.ntp books.arpa.gz
     """
-    lm = load_model(model)
+    lm = load_model(model, quiet=as_json)
     lm.to_arpa(out)
+    if as_json:
+        emit_json({"output": str(out), "file_bytes": os.path.getsize(out), "ngrams": list(lm.ngram.sizes)})
+        return
     click.echo(f"Wrote {out} ({_human_bytes(os.path.getsize(out))}; n-grams "
                + "  ".join(f"{n}: {_human_int(c)}" for n, c in enumerate(lm.ngram.sizes, 1)) + ")")
 
@@ -528,7 +532,8 @@ def arpa_export(model, out):
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Model file to write.")
 @click.option("--tokenizer", default="whitespace", show_default=True, type=click.Choice(TOKENIZERS),
               help="How prompts are split into the ARPA file's tokens (bpe needs a trained model).")
-def arpa_import(arpa_file, output, tokenizer):
+@json_option
+def arpa_import(arpa_file, output, tokenizer, as_json):
     """Read an ARPA file (KenLM, SRILM, ...) into a model file.
 
     \b
@@ -541,6 +546,10 @@ def arpa_import(arpa_file, output, tokenizer):
         raise click.BadParameter("a BPE tokenizer must be trained; ARPA files do not carry one", param_hint="--tokenizer")
     lm = LanguageModel.from_arpa(arpa_file, tokenizer=tokenizer)
     lm.save(output)
+    if as_json:
+        emit_json({"output": str(output), "file_bytes": os.path.getsize(output), "order": lm.order,
+                   "vocab_size": len(lm.vocab), "ngrams": list(lm.ngram.sizes)})
+        return
     click.echo(f"Wrote {output} ({_human_bytes(os.path.getsize(output))}; order {lm.order}, "
                f"vocabulary {_human_int(len(lm.vocab))})")
 
