@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import next_token.suffix_array as sa_mod
 from next_token.errors import CorpusError, InputError, ModelFileError
 from next_token.model_file import read_model_file, write_model_file
-from next_token.suffix_array import BOS, EOS, PackedUInts, SuffixArray, suffix_array
+from next_token.suffix_array import BOS, EOS, PackedUInts, SuffixArray, TokenStream, suffix_array
 
 SETTINGS = settings(max_examples=150, deadline=None)
 
@@ -167,6 +167,23 @@ def test_batched_ranges_equal_single_ranges(s, q, data):
                 assert (pl, ph) == want
 
 
+@pytest.mark.parametrize("top", [0, 200, 255, 256, 65_535, 70_000, 2**24 + 5, 2**32 - 1])
+def test_token_stream_round_trip_and_byte_order(top):
+    rng = np.random.default_rng(top)
+    v = rng.integers(0, top + 1, 40, dtype=np.int64)
+    v[0] = top
+    s = TokenStream.pack(v)
+    assert len(s) == 40 and s.raw.size == TokenStream.raw_length(40, s.width)
+    assert s.take(np.arange(40)).tolist() == v.tolist() and s.slice(5, 9).tolist() == v[5:9].tolist()
+    assert [s.item(i) for i in range(40)] == v.tolist() and s.window(30, 20) == v[30:].tolist()
+    # byte order is token order, and a window cut short by the end sorts first
+    for i in range(0, 38):
+        a, b = s.window_bytes(i, 2), s.window_bytes(i + 1, 2)
+        assert (a < b) == (v[i : i + 2].tolist() < v[i + 1 : i + 3].tolist())
+        assert s.window_bytes(i, 2) == s.encode(v[i : i + 2].tolist())
+    assert s.window_bytes(39, 3) == s.encode([top if v[39] == top else int(v[39])])
+
+
 @pytest.mark.parametrize("width", range(1, 9))
 def test_packed_uints_round_trip(width):
     rng = np.random.default_rng(width)
@@ -187,9 +204,10 @@ def test_storage_is_compact():
     idx = SuffixArray.build(s)
     assert idx.stream.width == 1  # ids < 256
     assert idx.meta()["sa_width"] == 2  # n < 65,536
+    assert idx.nbytes == idx.stream.nbytes + 2 * s.size + 4 * 201 and idx.bytes_per_token < 3.5
     wide = SuffixArray.build(s.astype(np.uint32) + 70_000 * (s > 2))
     assert wide.stream.width == 3
-    assert SuffixArray.build(s.astype(np.uint32) + 70_000 * (s > 2), compact=False).meta()["stream_width"] == 4  # no 3-byte rows
+    assert SuffixArray.build(s, compact=False).meta()["sa_width"] == 4
 
 
 def test_save_and_query_memory_mapped(tmp_path):
@@ -212,6 +230,8 @@ def test_save_and_query_memory_mapped(tmp_path):
         SuffixArray.from_arrays(arrays, meta["index"], "ua.")
     with pytest.raises(ModelFileError):
         SuffixArray.from_arrays(arrays, {"format": 1}, "ua.")
+    with pytest.raises(ModelFileError):
+        SuffixArray.from_arrays(dict(arrays, **{"ua.sa": idx.to_arrays("ua.")["ua.sa"]}), dict(meta["index"], n=5), "ua.")
 
 
 def test_positions_and_occurrences():
@@ -220,7 +240,6 @@ def test_positions_and_occurrences():
     assert idx.positions([3, 4]).tolist() == [1, 7]
     assert idx.positions([3, 4], limit=1).size == 1
     occ = sorted(idx.occurrences([3, 4], limit=5), key=lambda o: o.position)
-    assert [o.sentence for o in occ] == [0, 1]
     assert occ[0].ids.tolist() == [BOS, 3, 4, 5, EOS] and occ[0].match_start == 1
     assert occ[1].ids.tolist() == [BOS, 6, 3, 4, EOS] and occ[1].match_start == 2
     # a match spanning a sentence boundary brings both sentences

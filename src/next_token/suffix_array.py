@@ -23,17 +23,20 @@ Only groups that are still ties are re-sorted (as in Larsson & Sadakane), so the
 on natural text; the number of rounds is about log2 of the longest repeated span. Every step is a
 numpy sort or gather over the still-unsorted suffixes; there is no Python loop per token.
 
-Storage: the stream uses the fewest whole bytes its largest id needs (1 for characters, 2 for a
-vocabulary below 65,536, else 3 or 4), the SA the fewest bytes ``n - 1`` needs (3 below 16.7M
-tokens, else 4). Widths 3, 5, 6, 7 are packed little-endian bytes read through a masked strided view.
-Two small side tables: ``first``, the start of each first token's block (the unigram table, so the
-first binary search is a lookup), and ``bos``, the positions of ``<s>`` (sentence numbers and
-attribution in O(log n)). Books (275k tokens, 20k words): 5 bytes per token plus the side tables;
-infini-gram's figure is 7.
+Storage: the stream is kept as big-endian rows of the fewest whole bytes its largest id needs (1
+for characters, 2 for a vocabulary below 65,536, else 3 or 4). Big-endian rows of equal width sort
+bytewise exactly as the token sequences sort, so each step of the binary search compares raw bytes
+(one C memcmp, no decoding); vectorized reads go through a masked, overlapping strided view. The
+SA uses the fewest bytes ``n - 1`` needs (3 below 16.7M tokens, else 4). One small side table,
+``first``, holds where each first token's block starts (the unigram table; the first binary search
+becomes a lookup). Books (300k tokens, 21k words): 5.3 bytes per token; the 25M-token corpus with
+455k words: 7.1 (infini-gram's figure is 7, with 2-byte tokens). Continuation tables of huge blocks
+(the most frequent short suffixes) are cached in memory after their first use.
 """
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -48,6 +51,8 @@ FORMAT = 1
 _DIRECT_COLUMN = 16384  # below this block size, reading the whole column beats bisecting it
 _SAMPLES = 1024  # first sample of a larger column, to estimate how many runs it has
 _FANOUT = 16  # samples per interval when bisecting a column for run boundaries
+_CACHE_BLOCK = 65536  # continuation tables of blocks this large are cached ...
+_CACHE_ENTRIES = 4_000_000  # ... up to this many (token, count) entries in all (64 MB)
 
 
 # --------------------------------------------------------------------------------------------
@@ -146,6 +151,81 @@ class PackedUInts:
         return (self._words[p : p + m] & self._mask).tolist()
 
 
+class TokenStream:
+    """Token ids as big-endian rows of `width` bytes (1 to 4), after ``4 - width`` zero bytes.
+
+    Why big-endian: rows of equal width then compare bytewise exactly as the ids compare, and a
+    window of m rows compares bytewise exactly as the m-token sequence compares (a window cut short
+    by the end of the stream is a prefix, so it sorts first, as in the SA). Vectorized reads take
+    the 4-byte big-endian word that ends at each row (the leading pad keeps the first in bounds)
+    and mask it to `width` bytes.
+    """
+
+    __slots__ = ("raw", "width", "n", "_pad", "_mv", "_words", "_mask")
+
+    def __init__(self, raw: np.ndarray, width: int):
+        self.raw = raw
+        self.width = w = int(width)
+        self._pad = 4 - w
+        self.n = (int(raw.shape[0]) - self._pad) // w
+        self._words = np.ndarray(shape=(self.n,), dtype=">u4", buffer=raw, offset=0, strides=(w,))
+        self._mask = np.uint32((1 << (8 * w)) - 1)
+        self._mv = memoryview(np.ascontiguousarray(raw)).cast("B")
+
+    @staticmethod
+    def raw_length(n: int, width: int) -> int:
+        return (4 - width) + n * width
+
+    @classmethod
+    def pack(cls, values: np.ndarray) -> "TokenStream":
+        values = np.asarray(values)
+        top = int(values.max()) if values.size else 0
+        if top >= 2**32:
+            raise InputError("token ids must be below 2^32")
+        w = _width_for(top)
+        raw = np.zeros(cls.raw_length(values.size, w), np.uint8)
+        rows = raw[4 - w :].reshape(-1, w)
+        rows[:] = values.astype(">u4").view(np.uint8).reshape(-1, 4)[:, 4 - w :]
+        return cls(raw, w)
+
+    def __len__(self) -> int:
+        return self.n
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.raw.nbytes)
+
+    def take(self, idx: np.ndarray) -> np.ndarray:
+        """Ids at the int64 positions `idx` (vectorized), as int64."""
+        return (self._words[idx] & self._mask).astype(np.int64)
+
+    def slice(self, a: int, b: int) -> np.ndarray:
+        return (self._words[a:b] & self._mask).astype(np.int64)
+
+    def item(self, i: int) -> int:
+        w, o = self.width, self._pad + self.width * i
+        return int.from_bytes(self._mv[o : o + w], "big")
+
+    def window(self, p: int, m: int) -> list[int]:
+        """Ids at positions p .. p+m-1 (fewer if the stream ends first), as a list."""
+        return self.slice(p, min(p + m, self.n)).tolist()
+
+    def window_bytes(self, p: int, m: int) -> bytes:
+        """The raw bytes of ids p .. p+m-1 (fewer if the stream ends first): compare these with
+        `encode(pattern)` to compare token sequences."""
+        o = self._pad + self.width * p
+        return bytes(self._mv[o : o + self.width * m])
+
+    def encode(self, tokens: list[int]) -> bytes:
+        """The bytes `window_bytes` would hold for `tokens` (each id must be < 256**width)."""
+        w = self.width
+        if w == 1:
+            return bytes(tokens)
+        if w == 3:
+            return b"".join([t.to_bytes(3, "big") for t in tokens])
+        return struct.pack(f">{len(tokens)}{'H' if w == 2 else 'I'}", *tokens)
+
+
 # --------------------------------------------------------------------------------------------
 # Construction
 # --------------------------------------------------------------------------------------------
@@ -220,19 +300,18 @@ def suffix_array(stream: np.ndarray, progress: bool = False) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Occurrence:
     """One place a pattern occurs in the corpus, with the sentence(s) around it.
 
-    `ids` is the stream from the ``<s>`` that opens the sentence holding the match's first token
-    to the ``</s>`` that closes the sentence holding its last token (clipped to `max_tokens`
-    around the match when sentences are huge or absent); the match is ``ids[match_start :
-    match_start + match_len]``. `sentence` is the 0-based number of the sentence the match starts
-    in (counting ``<s>`` tokens), or -1 when the stream has none.
+    `ids` runs from the ``<s>`` that opens the sentence holding the match's first token to the
+    ``</s>`` that closes the sentence holding its last token, found by scanning at most about
+    `max_tokens` ids around the match (so it is clipped when sentences are huge or absent); the
+    match is ``ids[match_start : match_start + match_len]``. `position` is the match's offset in
+    the corpus stream; map it to a document with the corpus's own document offsets.
     """
 
     position: int
-    sentence: int
     ids: np.ndarray
     match_start: int
     match_len: int
@@ -271,14 +350,15 @@ class SuffixArray:
     Every query is exact. Ranges ``(lo, hi)`` are half-open blocks of SA slots.
     """
 
-    def __init__(self, stream: PackedUInts, sa: PackedUInts, first: np.ndarray, bos: np.ndarray):
+    def __init__(self, stream: TokenStream, sa: PackedUInts, first: np.ndarray):
         self._s = stream
         self._sa = sa
         self._first = first  # first[t] .. first[t+1]: the block of suffixes starting with token t
-        self._bos = bos
         self.n = len(stream)
         self.id_bound = int(first.shape[0]) - 1  # ids >= id_bound never occur
         self._unigram = np.diff(first.astype(np.int64))
+        self._cache: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._cache_size = 0
 
     # -- building and saving -----------------------------------------------------------------
 
@@ -293,8 +373,8 @@ class SuffixArray:
     ) -> "SuffixArray":
         """Index `stream` (token ids). `vocab_size` sizes the unigram table (default: max id + 1).
 
-        `compact=False` stores the stream and SA as uint8/16/32/64 only (no 3-byte rows), trading
-        bytes for slightly cheaper reads.
+        `compact=False` stores the SA as uint32 (uint64 past 2^32 tokens) instead of the fewest
+        bytes, trading memory for slightly cheaper reads.
         """
         s = _as_id_array(stream, "stream")
         if s.size == 0:
@@ -305,25 +385,14 @@ class SuffixArray:
             raise InputError(f"vocab_size={vocab_size} but the stream holds id {top}")
         n = int(s.size)
         sa = suffix_array(s, progress=progress)
-        count_dtype = np.uint32 if n < 2**32 else np.uint64
-        first = np.zeros(bound + 1, count_dtype)
+        first = np.zeros(bound + 1, np.uint32 if n < 2**32 else np.uint64)
         np.cumsum(np.bincount(s, minlength=bound), out=first[1:])
-        bos = np.flatnonzero(s == BOS).astype(count_dtype)
-        return cls(
-            PackedUInts.pack(s, compact=compact),
-            PackedUInts.pack(sa, _width_for(n - 1) if compact else None, compact=compact),
-            first,
-            bos,
-        )
+        sa_width = _width_for(n - 1) if compact else (4 if n <= 2**32 else 8)
+        return cls(TokenStream.pack(s), PackedUInts.pack(sa, sa_width), first)
 
     def to_arrays(self, prefix: str = "sa.") -> dict[str, np.ndarray]:
         """The arrays to store in a model file (pair with `meta()`), names starting with `prefix`."""
-        return {
-            prefix + "stream": self._s.raw,
-            prefix + "sa": self._sa.raw,
-            prefix + "first": self._first,
-            prefix + "bos": self._bos,
-        }
+        return {prefix + "stream": self._s.raw, prefix + "sa": self._sa.raw, prefix + "first": self._first}
 
     def meta(self) -> dict[str, Any]:
         """JSON-able facts `from_arrays` needs besides the arrays."""
@@ -337,29 +406,36 @@ class SuffixArray:
             if int(meta["format"]) > FORMAT:
                 raise ModelFileError("the suffix-array index was written by a newer version; upgrade the package")
             n, sw, aw = int(meta["n"]), int(meta["stream_width"]), int(meta["sa_width"])
-            raw_s, raw_sa = arrays[prefix + "stream"], arrays[prefix + "sa"]
-            first, bos = arrays[prefix + "first"], arrays[prefix + "bos"]
+            raw_s, raw_sa, first = arrays[prefix + "stream"], arrays[prefix + "sa"], arrays[prefix + "first"]
         except (KeyError, TypeError, ValueError) as e:
             raise ModelFileError(f"the suffix-array index is incomplete or unreadable ({e!s})") from None
-        for raw, w in ((raw_s, sw), (raw_sa, aw)):
-            if not 1 <= w <= 8 or raw.ndim != 1 or raw.shape[0] != PackedUInts.raw_length(n, w) or (
-                raw.dtype.itemsize != (w if w in (1, 2, 4, 8) else 1)
-            ):
-                raise ModelFileError("the suffix-array index is corrupted (array shapes disagree with its header)")
+        ok = (
+            1 <= sw <= 4
+            and 1 <= aw <= 8
+            and raw_s.ndim == 1
+            and raw_s.dtype == np.uint8
+            and raw_s.shape[0] == TokenStream.raw_length(n, sw)
+            and raw_sa.ndim == 1
+            and raw_sa.shape[0] == PackedUInts.raw_length(n, aw)
+            and raw_sa.dtype.itemsize == (aw if aw in (1, 2, 4, 8) else 1)
+        )
+        if not ok:
+            raise ModelFileError("the suffix-array index is corrupted (array shapes disagree with its header)")
         if first.ndim != 1 or first.shape[0] < 2 or int(first[-1]) != n:
             raise ModelFileError("the suffix-array index is corrupted (unigram table does not add up)")
-        return cls(PackedUInts(raw_s, sw), PackedUInts(raw_sa, aw), first, bos)
+        return cls(TokenStream(raw_s, sw), PackedUInts(raw_sa, aw), first)
 
     @property
     def nbytes(self) -> int:
-        return self._s.nbytes + self._sa.nbytes + int(self._first.nbytes) + int(self._bos.nbytes)
+        """Bytes of the stored index (stream + SA + unigram table), not counting the cache."""
+        return self._s.nbytes + self._sa.nbytes + int(self._first.nbytes)
 
     @property
     def bytes_per_token(self) -> float:
         return self.nbytes / self.n
 
     @property
-    def stream(self) -> PackedUInts:
+    def stream(self) -> TokenStream:
         return self._s
 
     @property
@@ -387,14 +463,17 @@ class SuffixArray:
         lo, hi = int(self._first[t0]), int(self._first[t0 + 1])
         if len(pat) == 1 or lo == hi:
             return lo, hi
-        # Compare the rest of the pattern with each probed suffix as Python lists: a suffix that
-        # runs out of tokens gives a shorter list, which sorts first, as in the SA's order.
-        rest, m = pat[1:], len(pat) - 1
-        sa_item, window = self._sa.item, self._s.window
+        if max(pat) >= self.id_bound:
+            return lo, lo
+        # Compare the rest of the pattern with each probed suffix as raw big-endian bytes (see
+        # TokenStream): a suffix that runs out of tokens gives a shorter, hence smaller, key.
+        m = len(pat) - 1
+        key = self._s.encode(pat[1:])
+        sa_item, window = self._sa.item, self._s.window_bytes
         a, b = lo, hi
         while a < b:
             mid = (a + b) >> 1
-            if window(sa_item(mid) + 1, m) < rest:
+            if window(sa_item(mid) + 1, m) < key:
                 a = mid + 1
             else:
                 b = mid
@@ -402,7 +481,7 @@ class SuffixArray:
         b = hi
         while a < b:
             mid = (a + b) >> 1
-            if window(sa_item(mid) + 1, m) <= rest:
+            if window(sa_item(mid) + 1, m) <= key:
                 a = mid + 1
             else:
                 b = mid
@@ -486,9 +565,20 @@ class SuffixArray:
         if depth == 0 and lo == 0 and hi == self.n:
             tokens = np.flatnonzero(self._unigram)
             return tokens.astype(np.int64), self._unigram[tokens]
+        big = hi - lo >= _CACHE_BLOCK
+        if big and (lo, hi, depth) in self._cache:
+            return self._cache[(lo, hi, depth)]
         starts = self._run_starts(lo, hi, depth)
         tokens = self._column(starts, depth)
         counts = np.diff(np.append(starts, hi))
+        if big:
+            # Huge blocks belong to the few most frequent short suffixes, which recur constantly
+            # (every "the ..." context); keep their tables, within a bounded number of entries.
+            if self._cache_size + tokens.size > _CACHE_ENTRIES:
+                self._cache.clear()
+                self._cache_size = 0
+            self._cache[(lo, hi, depth)] = (tokens, counts)
+            self._cache_size += tokens.size
         return tokens, counts
 
     def _column(self, slots: np.ndarray, depth: int | np.ndarray) -> np.ndarray:
@@ -669,25 +759,27 @@ class SuffixArray:
         return [self.occurrence_at(int(p), len(pat), max_tokens=max_tokens) for p in self.positions(pat, limit)]
 
     def occurrence_at(self, position: int, match_len: int, *, max_tokens: int = 400) -> Occurrence:
-        """The sentence(s) around ``stream[position : position + match_len]``."""
-        if not 0 <= position <= self.n - match_len or match_len < 0:
+        """The sentence(s) around ``stream[position : position + match_len]``: back to the
+        nearest ``<s>`` and on to the nearest ``</s>``, looking at most about `max_tokens` ids
+        around the match."""
+        if match_len < 0 or not 0 <= position <= self.n - match_len:
             raise InputError(f"no span of {match_len} tokens at position {position} in a stream of {self.n}")
         end = position + match_len  # exclusive
         margin = max(0, (max_tokens - match_len) // 2)
-        if self._bos.size:
-            k = int(np.searchsorted(self._bos, position, side="right")) - 1
-            start = int(self._bos[k]) if k >= 0 else 0
-            k_end = int(np.searchsorted(self._bos, max(end - 1, position), side="right"))
-            stop = int(self._bos[k_end]) if k_end < self._bos.size else self.n
-            sentence = max(k, 0) if k >= 0 else -1
-        else:
-            start, stop, sentence = 0, self.n, -1
-        start = max(start, position - margin)
-        stop = min(stop, end + margin)
+        # the first token's sentence starts at the last <s> at or before it ...
+        lo = max(0, position - margin)
+        before = self._s.slice(lo, min(position + 1, self.n))
+        bos = np.flatnonzero(before == BOS)
+        start = lo + int(bos[-1]) if bos.size else lo
+        # ... and the last token's sentence ends at the first </s> at or after it
+        last = max(end - 1, position)
+        after = self._s.slice(last, min(self.n, last + 1 + margin))
+        eos = np.flatnonzero(after == EOS)
+        stop = last + int(eos[0]) + 1 if eos.size else last + after.size
+        stop = max(stop, end)
         return Occurrence(
             position=position,
-            sentence=sentence,
-            ids=np.asarray(self._s.slice(start, stop)),
+            ids=self._s.slice(start, stop),
             match_start=position - start,
             match_len=match_len,
         )
