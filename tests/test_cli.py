@@ -240,6 +240,7 @@ def test_arpa_round_trip(model, tmp_path):
         (["complete", "   ", "-m", "{model}"], 1, "empty"),
         (["generate", "x", "--temperature", "-1", "-m", "{model}"], 2, "--temperature"),
         (["generate", "x", "--top-p", "0", "-m", "{model}"], 2, "--top-p"),
+        (["generate", "x", "--seed", "-1", "-m", "{model}"], 2, "--seed"),
         (["score", "-m", "{model}"], 2, "--text"),
         (["score", "{train}", "--text", "x", "-m", "{model}"], 2, "not both"),
         (["score", "{missing}", "-m", "{model}"], 1, "no such file"),

@@ -319,7 +319,7 @@ def complete(text, alternatives, max_tokens, model_path, as_json):
 @click.option("--top-k", default=None, type=click.IntRange(1, 10_000), help="Sample only among the k best tokens.")
 @click.option("--top-p", default=None, type=click.FloatRange(0, 1, min_open=True),
               help="Sample only among the best tokens that make up this much probability (nucleus).")
-@click.option("--seed", default=None, type=int, help="Same seed, same text.")
+@click.option("--seed", default=None, type=click.IntRange(0), help="Same seed, same text (a non-negative integer).")
 @click.option("--stop", multiple=True, help="Stop before this string (repeatable).")
 @click.option("--no-repeat-ngram", default=None, type=click.IntRange(1, 100),
               help="Never repeat an n-gram of this size.")

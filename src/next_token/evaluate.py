@@ -37,6 +37,9 @@ Keystroke savings (the standard autocomplete metric)
 
     saved share = 1 - (keystrokes with help) / (keystrokes without help), for each k.
 
+    A char model's tokens are single keystrokes, so it can never save one: the metric is for word
+    and subword models.
+
     For a word model on whitespace-tokenized text the surface of "Hello , world ." is
     "Hello " ", " "world " ". " (16 keystrokes); a BPE model on the same text sees
     "▁Hello" "▁" "," "▁world" "▁" "." -- the same 16 characters, so the figures compare.
