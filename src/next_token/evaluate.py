@@ -60,7 +60,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from .errors import InputError
-from .vocab import BOS, EOS, UNK
+from .vocab import EOS, UNK
 
 DEFAULT_ACCURACY_KS = (1, 5)
 DEFAULT_KEYSTROKE_KS = (1, 3, 5)
