@@ -52,6 +52,12 @@ def cache_env(tmp_path_factory):
     return {**os.environ, "NTP_CACHE_DIR": cache}
 
 
+@pytest.fixture
+def plain_env(tmp_path):
+    """An environment for subprocesses that never touches the user's cache (nothing built)."""
+    return {**os.environ, "NTP_CACHE_DIR": str(tmp_path / "ntp-cache")}
+
+
 def run(*args, input=None):
     return CliRunner().invoke(cli.main, list(args), input=input, catch_exceptions=False)
 
@@ -291,23 +297,23 @@ def test_demo_and_default_model_in_a_subprocess(cache_env):
     assert data["predictions"] and data["predictions"][0]["probability"] > 0.01
 
 
-def test_subprocess_errors_are_one_line(tmp_path, cache_env):
-    r = subprocess_ntp("predict", "x", "-m", str(tmp_path / "nope.ntp"), env=cache_env)
+def test_subprocess_errors_are_one_line(tmp_path, plain_env):
+    r = subprocess_ntp("predict", "x", "-m", str(tmp_path / "nope.ntp"), env=plain_env)
     assert r.returncode == 1 and r.stdout == ""
     assert r.stderr.strip().splitlines() == [f"Error: model file not found: {tmp_path / 'nope.ntp'}"]
-    r = subprocess_ntp("train", "-", "-o", str(tmp_path / "x.ntp"), env=cache_env, input="")
+    r = subprocess_ntp("train", "-", "-o", str(tmp_path / "x.ntp"), env=plain_env, input="")
     assert r.returncode == 1 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
-def test_subprocess_train_then_query(tmp_path, corpus, cache_env):
+def test_subprocess_train_then_query(tmp_path, corpus, plain_env):
     out = tmp_path / "s.ntp"
-    r = subprocess_ntp("train", str(corpus / "train.txt"), "-o", str(out), "--order", "3", env=cache_env)
+    r = subprocess_ntp("train", str(corpus / "train.txt"), "-o", str(out), "--order", "3", env=plain_env)
     assert r.returncode == 0 and "Built" in r.stdout, r.stderr
-    r = subprocess_ntp("complete", "The cat", "-m", str(out), env=cache_env)
+    r = subprocess_ntp("complete", "The cat", "-m", str(out), env=plain_env)
     assert r.returncode == 0 and r.stdout.startswith("The cat sat")
     # A closed pipe (as with `| head`) ends generation quietly.
     p = subprocess.Popen(f"'{NTP}' generate The --max-tokens 5000 --seed 1 -m '{out}' | head -c 10",
-                         shell=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cache_env, text=True)
+                         shell=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=plain_env, text=True)
     so, se = p.communicate(timeout=120)
     assert len(so) == 10 and "Traceback" not in se
 
@@ -331,3 +337,35 @@ def test_image_command_is_there_exactly_when_its_module_is():
     r = run("--help")
     assert ("  image" in r.output) == present
     assert (run("image", "--help").exit_code == 0) == present
+
+
+def test_serve_for_real_in_a_subprocess(model, plain_env):
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    p = subprocess.Popen([str(NTP), "serve", "-m", model, "--port", str(port)], env=plain_env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/api/predict?context=The+cat&k=3"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    data = json.loads(r.read())
+                break
+            except OSError:
+                assert p.poll() is None and time.monotonic() < deadline, p.stderr.read() if p.poll() else "timeout"
+                time.sleep(0.2)
+        assert data["predictions"][0]["token"] == "sat"
+    finally:
+        p.send_signal(signal.SIGINT)
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
