@@ -425,6 +425,11 @@ class SuffixArray:
             raise ModelFileError("the suffix-array index is corrupted (unigram table does not add up)")
         return cls(TokenStream(raw_s, sw), PackedUInts(raw_sa, aw), first)
 
+    def clear_cache(self) -> None:
+        """Forget the cached continuation tables of huge blocks (to measure cold queries)."""
+        self._cache.clear()
+        self._cache_size = 0
+
     @property
     def nbytes(self) -> int:
         """Bytes of the stored index (stream + SA + unigram table), not counting the cache."""
