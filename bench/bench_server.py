@@ -2,7 +2,7 @@
 and 50 concurrent clients on loopback, and the server's memory.
 
     python bench/bench_server.py                      # books o5 model, trained here in ~1 s
-    python bench/bench_server.py --threads 1,2,4      # compare model thread-pool sizes
+    python bench/bench_server.py --setups 2x1,2x2     # THREADSxWORKERS setups to compare
     python bench/bench_server.py --model books.ntp --markdown bench/SERVER_RESULTS.md
 
 What runs where: the model is trained from /work/shared/kenlm/books_head90.txt (order 5) and saved
@@ -24,6 +24,7 @@ import asyncio
 import json
 import os
 import random
+import shlex
 import socket
 import statistics
 import subprocess
@@ -42,11 +43,12 @@ HOST = "127.0.0.1"
 # ---- the server child -----------------------------------------------------------------------
 
 
-def serve_child(model_path: str, port: int, threads: int) -> None:
+def serve_child(model_path: str, port: int, threads: int, workers: int) -> None:
     from next_token.language_model import LanguageModel
     from next_token.server import serve
 
-    serve(LanguageModel.load(model_path), host=HOST, port=port, log_level="warning", model_threads=threads)
+    serve(LanguageModel.load(model_path), host=HOST, port=port, log_level="warning", model_threads=threads,
+          workers=workers)
 
 
 def free_port() -> int:
@@ -55,21 +57,47 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def rss_mb(pid: int) -> tuple[float, float]:
-    """(current RSS, peak RSS) of a process, in MB, from /proc."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            fields[key] = int(value.split()[0]) / 1024
-    return fields.get("VmRSS", float("nan")), fields.get("VmHWM", float("nan"))
+def _children(pid: int) -> list[int]:
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """(RSS, PSS) in MB of a server process and all its descendants (uvicorn's workers).
+
+    RSS counts the memory-mapped model's pages once per process that touched them; PSS divides
+    shared pages among the processes sharing them, so its sum is the memory really used.
+    """
+    rss = pss = 0.0
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        todo.extend(_children(p))
+        try:
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                key, _, value = line.partition(":")
+                if key == "Rss":
+                    rss += int(value.split()[0]) / 1024
+                elif key == "Pss":
+                    pss += int(value.split()[0]) / 1024
+        except OSError:
+            pass
+    return rss, pss
 
 
 class Server:
-    def __init__(self, model_path: str, threads: int):
+    def __init__(self, model_path: str, threads: int, workers: int):
         self.port = free_port()
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--serve", model_path, "--port", str(self.port), "--threads", str(threads)])
+            [sys.executable, __file__, "--serve", model_path, "--port", str(self.port), "--setups",
+             f"{threads}x{workers}"])
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -111,11 +139,17 @@ async def _request(reader, writer, method: str, path: str, body: bytes) -> tuple
     return status, await reader.readexactly(length)
 
 
-async def _load(port: int, requests: list[tuple[str, str, bytes]], concurrency: int):
-    """Send `requests` with `concurrency` clients; return (latencies in s, wall time, errors)."""
+async def _load(port: int, requests: list[tuple[str, str, bytes]], concurrency: int, probe: bool = False):
+    """Send `requests` with `concurrency` clients; return (latencies, wall time, errors, probe latencies).
+
+    With `probe`, one more client asks GET /health every 10 ms while the load runs: how long a
+    cheap request waits behind the model's work (the event loop's responsiveness).
+    """
     queue = iter(requests)
     latencies: list[float] = []
+    probes: list[float] = []
     errors = 0
+    finished = asyncio.Event()
 
     async def client():
         nonlocal errors
@@ -129,9 +163,25 @@ async def _load(port: int, requests: list[tuple[str, str, bytes]], concurrency: 
         finally:
             writer.close()
 
+    async def prober():
+        reader, writer = await asyncio.open_connection(HOST, port)
+        try:
+            while not finished.is_set():
+                t0 = time.perf_counter()
+                await _request(reader, writer, "GET", "/health", b"")
+                probes.append(time.perf_counter() - t0)
+                await asyncio.sleep(0.01)
+        finally:
+            writer.close()
+
     t0 = time.perf_counter()
+    probe_task = asyncio.create_task(prober()) if probe else None
     await asyncio.gather(*(client() for _ in range(concurrency)))
-    return latencies, time.perf_counter() - t0, errors
+    wall = time.perf_counter() - t0
+    finished.set()
+    if probe_task:
+        await probe_task
+    return latencies, wall, errors, probes
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -139,11 +189,11 @@ def percentile(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(round(q / 100 * (len(s) - 1))))]
 
 
-def run_load(port, requests, concurrency) -> dict:
+def run_load(port, requests, concurrency, probe=False) -> tuple[list[float], float, int, list[float]]:
+    """One measured run after a short warm-up: (latencies in s, requests/s, errors, probe latencies)."""
     asyncio.run(_load(port, requests[: min(len(requests), 50)], concurrency))  # warm up connections and caches
-    latencies, wall, errors = asyncio.run(_load(port, requests, concurrency))
-    return {"requests": len(latencies), "rps": len(latencies) / wall, "p50_ms": 1e3 * percentile(latencies, 50),
-            "p99_ms": 1e3 * percentile(latencies, 99), "errors": errors}
+    latencies, wall, errors, probes = asyncio.run(_load(port, requests, concurrency, probe))
+    return latencies, len(latencies) / wall, errors, probes
 
 
 # ---- the benchmark --------------------------------------------------------------------------
@@ -176,16 +226,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", help="a saved model file (default: train books_head90.txt, order 5)")
     ap.add_argument("--concurrency", default="1,10,50")
-    ap.add_argument("--threads", default="4", help="model thread-pool sizes to compare, e.g. 1,2,4")
-    ap.add_argument("--predict-requests", type=int, default=2000)
-    ap.add_argument("--complete-requests", type=int, default=400)
+    ap.add_argument("--setups", default="0x1,1x1,2x1,4x1,2x2",
+                    help="server setups to compare, THREADSxWORKERS: model threads per process (0 = inline "
+                         "on the event loop) and worker processes")
+    ap.add_argument("--predict-requests", type=int, default=1000, help="per run")
+    ap.add_argument("--complete-requests", type=int, default=300, help="per run")
+    ap.add_argument("--repeats", type=int, default=3, help="runs per cell, settings taking turns")
     ap.add_argument("--complete-tokens", type=int, default=20)
     ap.add_argument("--markdown", help="also write the results as a Markdown section to this file")
     ap.add_argument("--serve", help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    setups = [tuple(int(v) for v in spec.split("x")) for spec in args.setups.split(",")]
     if args.serve:
-        serve_child(args.serve, args.port, int(args.threads))
+        serve_child(args.serve, args.port, *setups[0])
         return
 
     if not (TRAIN.exists() and HELD_OUT.exists()):
@@ -229,34 +283,54 @@ def main() -> None:
     levels = [int(c) for c in args.concurrency.split(",")]
     rows = []
     memory = {}
-    for threads in [int(t) for t in args.threads.split(",")]:
-        server = Server(model_path, threads)
-        try:
-            memory[threads] = {"idle": rss_mb(server.proc.pid)}
-            for name, reqs, base in [("health", health_reqs, None), ("predict", predict_reqs, base_predict),
-                                     ("complete", complete_reqs, base_complete)]:
-                for c in levels:
-                    r = run_load(server.port, reqs, c)
-                    r.update(endpoint=name, concurrency=c, threads=threads,
-                             p50_vs_direct=(r["p50_ms"] / base[0]) if base else None)
+    settings = [f"{t}x{w}" for t, w in setups]
+    # All servers run side by side and take turns, run after run, so that a change in the
+    # machine's load (other jobs) falls on every setting alike; each cell pools its repeats.
+    servers = {}
+    try:
+        for (t, w), setup in zip(setups, settings):
+            servers[setup] = Server(model_path, t, w)
+        time.sleep(1)  # let the workers of multi-process setups finish loading
+        for setup in settings:
+            memory[setup] = {"idle": memory_mb(servers[setup].proc.pid)}
+        for name, reqs, base in [("health", health_reqs, None), ("predict", predict_reqs, base_predict),
+                                 ("complete", complete_reqs, base_complete)]:
+            for c in levels:
+                pooled = {t: ([], [], 0, []) for t in settings}
+                for rep in range(args.repeats):
+                    for setup in settings[rep % len(settings):] + settings[: rep % len(settings)]:
+                        lat, rps, errors, probes = run_load(servers[setup].port, reqs, c, probe=name != "health")
+                        all_lat, all_rps, all_err, all_probes = pooled[setup]
+                        pooled[setup] = (all_lat + lat, all_rps + [rps], all_err + errors, all_probes + probes)
+                for setup in settings:
+                    lat, rps_runs, errors, probes = pooled[setup]
+                    r = {"requests": len(lat), "rps": statistics.median(rps_runs),
+                         "p50_ms": 1e3 * percentile(lat, 50), "p99_ms": 1e3 * percentile(lat, 99),
+                         "health_p99_ms": 1e3 * percentile(probes, 99) if probes else None,
+                         "errors": errors, "endpoint": name, "concurrency": c, "setup": setup}
+                    r["p50_vs_direct"] = (r["p50_ms"] / base[0]) if base else None
                     rows.append(r)
-                    print(f"threads {threads}  {name:8s} x{c:<3d} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:7.2f} ms  "
+                    print(f"{setup:5s} {name:8s} x{c:<3d} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:7.2f} ms  "
                           f"p99 {r['p99_ms']:7.2f} ms  errors {r['errors']}"
-                          + (f"  p50/direct {r['p50_vs_direct']:.1f}x" if base else ""), flush=True)
-            memory[threads]["after"] = rss_mb(server.proc.pid)
-        finally:
+                          + (f"  p50/direct {r['p50_vs_direct']:.1f}x" if base else "")
+                          + (f"  /health p99 meanwhile {r['health_p99_ms']:.1f} ms" if probes else ""), flush=True)
+        for setup in settings:
+            memory[setup]["after"] = memory_mb(servers[setup].proc.pid)
+            print(f"{setup:5s} server memory: idle RSS {memory[setup]['idle'][0]:.0f} MB / PSS "
+                  f"{memory[setup]['idle'][1]:.0f} MB; after the runs RSS {memory[setup]['after'][0]:.0f} MB / "
+                  f"PSS {memory[setup]['after'][1]:.0f} MB")
+    finally:
+        for server in servers.values():
             server.stop()
-        print(f"threads {threads}  server RSS idle {memory[threads]['idle'][0]:.0f} MB, after load "
-              f"{memory[threads]['after'][0]:.0f} MB (peak {memory[threads]['after'][1]:.0f} MB)")
 
     load_after = os.getloadavg()[0]
     print(f"machine load average (1 min) after: {load_after:.2f}")
-    health = {(r["threads"], r["concurrency"]): r["rps"] for r in rows if r["endpoint"] == "health"}
-    print("\nrequests/s relative to GET /health at the same concurrency (the HTTP stack's ceiling):")
+    health = {(r["setup"], r["concurrency"]): r["rps"] for r in rows if r["endpoint"] == "health"}
+    print("\nrequests/s relative to GET /health of the same setup and concurrency (the HTTP stack's ceiling):")
     for r in rows:
         if r["endpoint"] != "health":
-            print(f"  threads {r['threads']} {r['endpoint']:8s} x{r['concurrency']:<3d} "
-                  f"{r['rps'] / health[(r['threads'], r['concurrency'])]:.2f}")
+            print(f"  {r['setup']:5s} {r['endpoint']:8s} x{r['concurrency']:<3d} "
+                  f"{r['rps'] / health[(r['setup'], r['concurrency'])]:.2f}")
 
     if args.markdown:
         write_markdown(args.markdown, info, size_mb, base_predict, base_complete, rows, memory, args,
@@ -265,33 +339,42 @@ def main() -> None:
 
 
 def write_markdown(path, info, size_mb, base_predict, base_complete, rows, memory, args, loads, stack) -> None:
-    health = {(r["threads"], r["concurrency"]): r["rps"] for r in rows if r["endpoint"] == "health"}
+    health = {(r["setup"], r["concurrency"]): r["rps"] for r in rows if r["endpoint"] == "health"}
     lines = [
         "## HTTP server (bench/bench_server.py)",
         "",
         f"Model: books_head90.txt, order {info['order']}, vocabulary {info['vocab_size']:,}, "
         f"{sum(info['ngrams']):,} n-grams, model file {size_mb:.1f} MB, memory-mapped by the server.",
-        f"Loopback (127.0.0.1), {stack}, one server process; keep-alive clients "
-        f"in one asyncio process on the same 2 cores. predict: k=10; complete: max_tokens="
-        f"{args.complete_tokens}. Prompts: prefixes of held-out sentences. Command: "
-        f"`python bench/bench_server.py --threads {args.threads}`. Machine load average (1 min) "
-        f"{loads[0]:.1f} before, {loads[1]:.1f} after (other jobs share the 2 cores).",
+        f"Loopback (127.0.0.1), {stack}; keep-alive clients in one asyncio process on the same 2 "
+        f"cores. predict: k=10; complete: max_tokens={args.complete_tokens}. Prompts: prefixes of "
+        f"held-out sentences. Command: `python bench/bench_server.py {shlex.join(sys.argv[1:])}`. "
+        f"Machine load average (1 min) {loads[0]:.1f} before, {loads[1]:.1f} after (other jobs share "
+        "the 2 cores).",
+        "",
+        "Setup TxW: T model threads per process (0 = model calls inline on the event loop), W worker "
+        "processes. Each cell: "
+        f"{args.repeats} runs, the setups' servers running side by side and taking turns; req/s is "
+        "the median run, p50/p99 are over all the cell's requests; \"/health p99 meanwhile\" is the "
+        "latency of a GET /health sent every 10 ms during the load.",
         "",
         f"Direct in-process call (no HTTP), p50: predict {base_predict[0]:.3f} ms, "
         f"complete {base_complete[0]:.3f} ms.",
         "",
-        "| model threads | endpoint | clients | requests | req/s | p50 ms | p99 ms | p50 / direct call | req/s / health |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| setup | endpoint | clients | requests | req/s | p50 ms | p99 ms | p50 / direct call "
+        "| req/s / health | /health p99 ms meanwhile |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ratio = f"{r['p50_vs_direct']:.1f}x" if r["p50_vs_direct"] else "-"
-        rel = f"{r['rps'] / health[(r['threads'], r['concurrency'])]:.2f}" if r["endpoint"] != "health" else "1"
-        lines.append(f"| {r['threads']} | {r['endpoint']} | {r['concurrency']} | {r['requests']} | {r['rps']:.0f} | "
-                     f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {ratio} | {rel} |")
-    lines.append("")
-    for threads, m in memory.items():
-        lines.append(f"Server RSS (model threads {threads}): {m['idle'][0]:.0f} MB idle after loading, "
-                     f"{m['after'][0]:.0f} MB after the runs (peak {m['after'][1]:.0f} MB).")
+        rel = f"{r['rps'] / health[(r['setup'], r['concurrency'])]:.2f}" if r["endpoint"] != "health" else "1"
+        meanwhile = f"{r['health_p99_ms']:.1f}" if r.get("health_p99_ms") is not None else "-"
+        lines.append(f"| {r['setup']} | {r['endpoint']} | {r['concurrency']} | {r['requests']} | {r['rps']:.0f} | "
+                     f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {ratio} | {rel} | {meanwhile} |")
+    lines += ["", "| setup | RSS idle MB | PSS idle MB | RSS after MB | PSS after MB |", "|---|---|---|---|---|"]
+    for setup, m in memory.items():
+        lines.append(f"| {setup} | {m['idle'][0]:.0f} | {m['idle'][1]:.0f} | {m['after'][0]:.0f} | {m['after'][1]:.0f} |")
+    lines += ["", "RSS and PSS summed over the server's processes (PSS shares the memory-mapped model's "
+              "pages among the processes that map them)."]
     Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

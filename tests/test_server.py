@@ -386,3 +386,61 @@ def test_inline_model_calls_give_the_same_answers(lm):
         assert [p["token"] for p in body["predictions"]] == [p.token for p in lm.predict("The cat", k=3)]
         events = c.post("/api/generate", json={"prompt": "The", "max_tokens": 5, "seed": 1, "stream": True}).text
         assert json.loads(events.rstrip().rsplit("data: ", 1)[1])["text"] == lm.generate("The", max_tokens=5, seed=1)
+
+
+# ---- several worker processes -------------------------------------------------------------------
+
+
+def test_workers_need_a_model_file(lm):
+    from next_token.errors import InputError
+    from next_token.server import serve
+
+    with pytest.raises(InputError, match="file"):
+        serve(lm, port=0, workers=2)  # trained in memory: no file for the workers to reopen
+
+
+def test_worker_listener_is_tcp_so_connections_get_nodelay():
+    """uvicorn's own listener has proto 0 and its connections lose TCP_NODELAY (+40 ms each)."""
+    from next_token.server.workers import tcp_listener
+
+    sock = tcp_listener("127.0.0.1", 0)
+    try:
+        sock.listen(1)
+        client = socket.create_connection(sock.getsockname())
+        accepted, _ = sock.accept()
+        assert accepted.proto == socket.IPPROTO_TCP
+        client.close()
+        accepted.close()
+    finally:
+        sock.close()
+
+
+def test_two_worker_processes_serve_the_same_model_file(lm, tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "tiny.ntp"
+    lm.save(path)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code = ("from next_token.language_model import LanguageModel; from next_token.server import serve; "
+            f"serve(LanguageModel.load({str(path)!r}), port={port}, workers=2, log_level='warning')")
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        url = f"http://127.0.0.1:{port}"
+        assert wait_until(lambda: _answers(url), timeout=30), "the workers did not start"
+        with httpx.Client(base_url=url, timeout=10) as http:
+            for _ in range(4):
+                body = http.post("/api/predict", json={"context": "The cat", "k": 3}).json()
+                assert [p["token"] for p in body["predictions"]] == [p.token for p in lm.predict("The cat", k=3)]
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=20) is not None
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url + "/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -27,23 +27,35 @@ def create_app(model: Any, **options: Any) -> "FastAPI":
     return _create_app(model, **options)
 
 
-def serve(model: Any, host: str = "127.0.0.1", port: int = 8000, *, log_level: str = "info",
-          **options: Any) -> None:
+def serve(model: Any, host: str = "127.0.0.1", port: int = 8000, *, workers: int = 1,
+          log_level: str = "info", **options: Any) -> None:
     """Serve `model` over HTTP until interrupted (Ctrl-C). Blocks.
 
-    One process, one event loop, model calls in a small thread pool (see runner.py). The model
-    is shared, not copied: load it memory-mapped before calling this.
+    workers=1: one process, one event loop, model calls in a small thread pool (runner.py).
+    workers=N: N processes (uvicorn's supervisor), each loading the model from its file: the
+    model's arrays are memory-mapped, so the processes share one copy in the page cache, and the
+    model code runs on N cores instead of behind one GIL. Needs a model loaded from a file
+    (LanguageModel.load), whose path the workers reopen.
+    options: limits, model_threads, model_id (see app.create_app).
     """
+    from ..errors import InputError
+
     try:
         import fastapi  # noqa: F401
         import uvicorn
     except ImportError as exc:  # pragma: no cover - depends on the installation
-        from ..errors import InputError
-
         raise InputError(f"serving needs the [serve] extra ({exc}): "
                          "pip install 'next-token-prediction[serve]'") from exc
-    app = create_app(model, **options)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)
+    if not isinstance(workers, int) or workers < 1:
+        raise InputError(f"workers must be a positive integer, got {workers!r}")
+    if workers == 1:
+        app = create_app(model, **options)
+        uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)
+        return
+
+    from .workers import run_workers
+
+    run_workers(model, options, workers, host, port, log_level)
 
 
 def running_server(model_or_app: Any, host: str = "127.0.0.1", port: int = 0, **options: Any):

@@ -78,7 +78,7 @@ def create_app(model, *, limits: Limits | None = None, model_threads: int | None
     """Build the app serving `model` (a next_token.LanguageModel, already loaded).
 
     limits: the per-request caps (prompt length, k, max_tokens, body size); defaults in `Limits`.
-    model_threads: how many model calls may run at once (see runner.py); default 2-4.
+    model_threads: how many model calls may run at once (see runner.py); default 2; 0 = inline.
     model_id: the name /v1/models reports; default from the model's info, e.g. "ntp-word-o5".
     """
     limits = limits or Limits()

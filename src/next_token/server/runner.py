@@ -7,8 +7,8 @@ the pool Starlette uses for other blocking work). Why this shape:
 - The event loop never runs model code, so /health, static files, new connections and the
   bookkeeping of streams stay responsive while the model is busy.
 - The bound is the model's, not the server's: beyond `threads` concurrent calls, requests wait
-  in a queue instead of piling up threads that fight over the GIL and two cores. numpy releases
-  the GIL in its kernels, so a small pool (default 4) still overlaps useful work.
+  in a queue instead of piling up threads that fight over the GIL. The default is 2 (see
+  `default_threads`); more cores are used by more processes (`serve(workers=N)`).
 - A stream (`iterate`) takes a worker only while computing the next piece, so one slow reader
   cannot hold a worker, and many streams interleave fairly with short requests.
 
@@ -23,7 +23,6 @@ closes the model's iterator, so a disconnect leaves no thread or generator behin
 
 from __future__ import annotations
 
-import os
 from functools import partial
 from typing import Any, AsyncIterator, Callable, Iterator, TypeVar
 
@@ -35,7 +34,11 @@ _DONE = object()
 
 
 def default_threads() -> int:
-    return max(2, min(4, 2 * (os.cpu_count() or 1)))
+    """Two: measured best on 2 cores (bench/bench_server.py), and the reason is the GIL, not the
+    core count. The model's work is mostly Python, so more threads add contention, not speed;
+    two still let a short call run beside a long one instead of queueing behind it. Use
+    `serve(workers=N)` for more cores."""
+    return 2
 
 
 class ModelRunner:
