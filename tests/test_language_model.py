@@ -112,3 +112,22 @@ def test_loaded_vocabulary_finds_tokens_without_decoding_everything(lm, tmp_path
     assert sorted(back.vocab.tokens[i] for i in back.vocab.with_prefix("s")) == sorted(
         t for t in lm.vocab.tokens if t.startswith("s"))
     assert [p.token for p in back.predict("The old man watched the", 3, prefix="b")] == ["boat"]
+
+
+def test_nucleus_sampling_only_draws_from_the_nucleus(lm):
+    ctx = lm.context_ids("The")
+    probs = lm.ngram.distribution(ctx)
+    order = [int(i) for i in probs.argsort()[::-1] if i != 0]
+    cum, nucleus = 0.0, set()
+    for i in order:
+        nucleus.add(lm.vocab.tokens[i])
+        cum += probs[i] / (1 - probs[0])
+        if cum >= 0.5:
+            break
+    drawn = {lm.generate("The", max_tokens=1, top_p=0.5, seed=s).strip() for s in range(60)}
+    assert drawn <= nucleus and len(drawn) >= 1
+
+
+def test_bad_seed_is_an_input_error(lm):
+    with pytest.raises(InputError):
+        lm.generate("The", seed=-1)

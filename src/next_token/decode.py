@@ -15,7 +15,6 @@ token that would repeat an n-gram of that size already present in the prompt or 
 
 from __future__ import annotations
 
-import heapq
 import math
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence
@@ -100,11 +99,12 @@ class _Beam:
 
 
 def beam_search(model, context: list[int], k: int, max_tokens: int, width: int | None = None,
-                no_repeat_ngram: int | None = 3, length_alpha: float = 0.7) -> list[tuple[list[int], float]]:
+                no_repeat_ngram: int | None = 3, length_alpha: float = 0.7,
+                min_tokens: int = 3) -> list[tuple[list[int], float]]:
     """The k best continuations that end the sentence (or reach `max_tokens`).
 
-    Beams are ranked by log p / len^alpha (Wu et al. 2016), so that a short ending does not win
-    just by being short. Returns (tokens without `</s>`, total natural-log probability), best first.
+    Beams are ranked by log p / len^alpha (Wu et al. 2016), and the sentence may not end before
+    `min_tokens` tokens, so that a short ending ("The sun.") does not win just by being short. Returns (tokens without `</s>`, total natural-log probability), best first.
     """
     width = width or max(2 * k, 8)
     start = _Beam(0.0, 0.0, [], list(context), RepeatGuard(no_repeat_ngram, context))
@@ -115,6 +115,8 @@ def beam_search(model, context: list[int], k: int, max_tokens: int, width: int |
             ids, probs = model.topk(b.context, width)
             for tok, p in zip(ids.tolist(), probs.tolist()):
                 if tok == UNK or not b.guard.allows(tok) or p <= 0:
+                    continue
+                if tok == EOS and len(b.tokens) < min_tokens:
                     continue
                 lp = b.logprob + math.log(p)
                 n = len(b.tokens) + 1
@@ -134,7 +136,7 @@ def beam_search(model, context: list[int], k: int, max_tokens: int, width: int |
                 break
         # Stop when k finished sequences beat every live beam (scores only fall as beams grow,
         # up to the length normalization, so this is a heuristic, as in every beam decoder).
-        if len(finished) >= k and beams and heapq.nlargest(k, [f[0] for f in finished])[-1] >= beams[0].score:
+        if len(finished) >= k and beams and sorted((f[0] for f in finished), reverse=True)[k - 1] >= beams[0].score:
             break
         if not beams:
             break
@@ -145,7 +147,12 @@ def beam_search(model, context: list[int], k: int, max_tokens: int, width: int |
 def sample(model, context: list[int], max_tokens: int, rng: np.random.Generator, temperature: float = 1.0,
            top_k: int | None = None, top_p: float | None = None, no_repeat_ngram: int | None = None,
            stop_at_eos: bool = False) -> Iterator[tuple[int, float]]:
-    """Yield sampled (token, probability) pairs. Temperature 0 is greedy."""
+    """Yield sampled (token, probability) pairs. Temperature 0 is greedy.
+
+    top-p (nucleus) draws from the smallest set of most probable tokens whose mass reaches p
+    (after temperature, `<unk>` and repeat-blocked tokens removed). At temperature 1 that set
+    comes from the exact top-k grown until it is covered, so the vocabulary is never sorted.
+    """
     guard = RepeatGuard(no_repeat_ngram, context)
     ctx = list(context)
     for _ in range(max_tokens):
@@ -155,23 +162,23 @@ def sample(model, context: list[int], max_tokens: int, rng: np.random.Generator,
                 return
             tok, p = choice
         else:
-            if top_k:
-                ids, probs = model.topk(ctx, top_k)
-            else:
-                probs = model.distribution(ctx)
-                ids = np.arange(len(probs))
-            keep = (ids != UNK) & np.array([guard.allows(t) for t in ids.tolist()]) if guard.n else ids != UNK
+            ids, probs, complete = _candidates(model, ctx, temperature, top_k, top_p)
+            keep = ids != UNK
+            if guard.n:
+                keep &= np.fromiter((guard.allows(t) for t in ids.tolist()), dtype=bool, count=len(ids))
+            # The whole distribution's mass, less what was filtered out, normalizes top-p.
+            total = probs[keep].sum() if complete else 1.0 - probs[~keep].sum()
             ids, probs = ids[keep], probs[keep]
             if len(ids) == 0:
                 return
             w = _temper(probs, temperature)
             if top_p is not None and top_p < 1.0:
-                order = np.argsort(-w, kind="stable")
-                cum = np.cumsum(w[order])
-                cut = int(np.searchsorted(cum, top_p * cum[-1])) + 1
-                chosen = order[:cut]
-                ids, probs, w = ids[chosen], probs[chosen], w[chosen]
-            i = rng.choice(len(ids), p=w / w.sum())
+                cum = np.cumsum(w)  # candidates come best first
+                target = top_p * (w.sum() if complete else total)
+                cut = int(np.searchsorted(cum, target)) + 1
+                ids, probs, w = ids[:cut], probs[:cut], w[:cut]
+            cum = np.cumsum(w)
+            i = min(int(np.searchsorted(cum, rng.random() * cum[-1], side="right")), len(ids) - 1)
             tok, p = int(ids[i]), float(probs[i])
         yield tok, p
         guard.push(tok)
@@ -180,8 +187,32 @@ def sample(model, context: list[int], max_tokens: int, rng: np.random.Generator,
             return
 
 
+def _candidates(model, ctx, temperature, top_k, top_p):
+    """(ids, probs, complete): the tokens to draw from, best first; `complete` says whether
+    they are the whole distribution (else the top of it, which top-p then cuts)."""
+    if top_k:
+        return (*model.topk(ctx, top_k), True)
+    if top_p is not None and top_p < 1.0 and temperature == 1.0:
+        # The nucleus is a prefix of the exact top-k: grow k until it holds mass top_p.
+        k = 64
+        while True:
+            ids, probs = model.topk(ctx, k)
+            if probs.sum() >= top_p or len(ids) < k:
+                return ids, probs, len(ids) < k
+            k *= 8
+    probs = model.distribution(ctx)
+    ids = np.flatnonzero(probs > 0)
+    probs = probs[ids]
+    if top_p is not None and top_p < 1.0:
+        order = np.argsort(-probs, kind="stable")
+        ids, probs = ids[order], probs[order]
+    return ids, probs, True
+
+
 def _temper(probs: np.ndarray, temperature: float) -> np.ndarray:
     """p^(1/T), computed in log space so small probabilities do not underflow."""
+    if temperature == 1.0:
+        return probs
     with np.errstate(divide="ignore"):
         logits = np.log(probs) / temperature
     logits -= logits.max()

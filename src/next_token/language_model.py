@@ -318,6 +318,8 @@ class LanguageModel:
             top_k = self._check_k(top_k, "top_k")
         if top_p is not None and not (isinstance(top_p, (int, float)) and 0 < top_p <= 1):
             raise InputError(f"top_p must be in (0, 1], got {top_p!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise InputError(f"seed must be a non-negative integer, got {seed!r}")
         stops = [s for s in (stop or []) if s]
         rng = np.random.default_rng(seed)
         text = ""
