@@ -120,8 +120,12 @@ class NgramModel:
         best = ids[np.lexsort((ids, -lp0[ids]))]
         words, lps = [best.astype(np.uint32)], [lp0[best]]
         for n in range(1, self.order):
-            word = (self.keys[n] % V).astype(np.uint32)
-            perm = np.lexsort((word, -self.logprob[n], self.keys[n] // V))
+            keys = self.keys[n].astype(np.uint64)
+            parent, word = keys // np.uint64(V), (keys % np.uint64(V)).astype(np.uint32)
+            # One stable sort on parent << 32 | bits(-log p): the bit patterns of non-negative
+            # float32 order like the floats, and stability keeps ties in word order.
+            neg = (np.float32(0) - self.logprob[n].astype(np.float32)).view(np.uint32)
+            perm = np.argsort((parent << np.uint64(32)) | neg.astype(np.uint64), kind="stable")
             words.append(word[perm])
             lps.append(self.logprob[n][perm])
         return words, lps
