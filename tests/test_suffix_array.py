@@ -54,7 +54,20 @@ def sentences_stream(rng: np.random.Generator, n_sent: int, vocab: int, max_len:
 @given(streams)
 def test_suffix_array_sorts_suffixes(s):
     want = sorted(range(len(s)), key=lambda i: s[i:])
-    assert suffix_array(np.array(s)).tolist() == want
+    assert suffix_array(np.array(s), method="numpy").tolist() == want
+
+
+def test_divsufsort_backend_agrees_with_numpy():
+    pytest.importorskip("pydivsufsort")
+    rng = np.random.default_rng(5)
+    for top in (3, 300, 70_000):
+        s = rng.integers(0, top, 5000)
+        assert np.array_equal(suffix_array(s, method="divsufsort"), suffix_array(s, method="numpy"))
+
+
+def test_unknown_suffix_array_method():
+    with pytest.raises(InputError):
+        suffix_array(np.array([1, 2]), method="quick")
 
 
 @SETTINGS
