@@ -34,10 +34,10 @@ _DONE = object()
 
 
 def default_threads() -> int:
-    """Two: measured best on 2 cores (bench/bench_server.py), and the reason is the GIL, not the
-    core count. The model's work is mostly Python, so more threads add contention, not speed;
-    two still let a short call run beside a long one instead of queueing behind it. Use
-    `serve(workers=N)` for more cores."""
+    """Two. The model's work is mostly Python, so the GIL caps what threads add: on 2 cores,
+    4 threads were within noise of 2 in throughput and slower to answer /health under load
+    (bench/SERVER_RESULTS.md). Two still let a short call run beside a long one instead of
+    queueing behind it. More cores are used by more processes: `serve(workers=N)`."""
     return 2
 
 
