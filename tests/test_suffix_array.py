@@ -133,7 +133,7 @@ def test_bisected_columns_equal_full_columns(monkeypatch, seed):
         assert got[0] == length and got[1].tolist() == tokens.tolist() and got[2].tolist() == counts.tolist()
         # force bisection regardless of the sample's verdict
         _, lo, hi = idx.longest_suffix_match(list(ctx))
-        col = idx._column(np.arange(lo, hi), length)
+        col = idx.column(np.arange(lo, hi), length)
         if hi - lo > 1 and col[0] != col[-1]:
             starts = idx._bisect_runs(lo, np.array([lo]), np.array([hi - 1]), length)
             assert np.diff(np.append(starts, hi)).tolist() == counts.tolist()

@@ -103,13 +103,11 @@ class PackedUInts:
         return n * width + ((4 if width < 4 else 8) - width)
 
     @classmethod
-    def pack(cls, values: np.ndarray, width: int | None = None, *, compact: bool = True) -> "PackedUInts":
+    def pack(cls, values: np.ndarray, width: int | None = None) -> "PackedUInts":
+        """Store non-negative `values` in `width` bytes each (default: the fewest that fit)."""
         values = np.asarray(values)
-        top = int(values.max()) if values.size else 0
         if width is None:
-            width = _width_for(top)
-            if not compact:
-                width = next(w for w in (1, 2, 4, 8) if w >= width)
+            width = _width_for(int(values.max()) if values.size else 0)
         if width in (1, 2, 4, 8):
             return cls(values.astype(f"<u{width}"), width)
         raw = np.zeros(cls.raw_length(values.size, width), np.uint8)
@@ -468,6 +466,10 @@ class SuffixArray:
         """Start positions of the suffixes in SA slots lo .. hi-1 (int64)."""
         return self._sa.slice(lo, hi)
 
+    def sa_take(self, slots: np.ndarray) -> np.ndarray:
+        """Start positions of the suffixes in the given SA slots (vectorized; int64)."""
+        return self._sa.take(slots)
+
     # -- single-pattern queries --------------------------------------------------------------
 
     def find_range(self, tokens: Iterable[int] | np.ndarray) -> tuple[int, int]:
@@ -590,7 +592,7 @@ class SuffixArray:
         if big and (lo, hi, depth) in self._cache:
             return self._cache[(lo, hi, depth)]
         starts = self._run_starts(lo, hi, depth)
-        tokens = self._column(starts, depth)
+        tokens = self.column(starts, depth)
         counts = np.diff(np.append(starts, hi))
         if big:
             # Huge blocks belong to the few most frequent short suffixes, which recur constantly
@@ -602,8 +604,10 @@ class SuffixArray:
             self._cache_size += tokens.size
         return tokens, counts
 
-    def _column(self, slots: np.ndarray, depth: int | np.ndarray) -> np.ndarray:
-        """Token at offset `depth` of the suffix in each SA slot; -1 where the stream has ended."""
+    def column(self, slots: np.ndarray, depth: int | np.ndarray) -> np.ndarray:
+        """Token at offset `depth` of the suffix in each SA slot (vectorized; int64); -1 where
+        the stream has ended. Inside a `find_range` block of a depth-token pattern this column is
+        sorted: it lists what followed the pattern."""
         p = self._sa.take(slots) + depth
         out = np.full(p.shape, -1, np.int64)
         inside = p < self.n
@@ -620,11 +624,11 @@ class SuffixArray:
         r = hi - lo
         if r > _DIRECT_COLUMN:
             pts = lo + (np.arange(_SAMPLES + 1, dtype=np.int64) * (r - 1)) // _SAMPLES
-            col = self._column(pts, depth)
+            col = self.column(pts, depth)
             diff = col[1:] != col[:-1]
             if diff.mean() <= 0.25:
                 return self._bisect_runs(lo, pts[:-1][diff], pts[1:][diff], depth)
-        col = self._column(np.arange(lo, hi, dtype=np.int64), depth)
+        col = self.column(np.arange(lo, hi, dtype=np.int64), depth)
         return lo + np.flatnonzero(np.concatenate(([True], col[1:] != col[:-1])))
 
     def _bisect_runs(self, lo: int, a: np.ndarray, b: np.ndarray, depth: int) -> np.ndarray:
@@ -639,7 +643,7 @@ class SuffixArray:
                 lens = sb_ - sa_ + 1
                 heads = np.concatenate(([0], np.cumsum(lens[:-1])))
                 slots = np.arange(int(lens.sum()), dtype=np.int64) + np.repeat(sa_ - heads, lens)
-                col = self._column(slots, depth)
+                col = self.column(slots, depth)
                 change = np.zeros(slots.size, bool)
                 change[1:] = col[1:] != col[:-1]
                 change[heads] = False
@@ -648,7 +652,7 @@ class SuffixArray:
             if not a.size:
                 break
             pts = a[:, None] + ((b - a)[:, None] * steps[None, :]) // _FANOUT
-            col = self._column(pts.ravel(), depth).reshape(pts.shape)
+            col = self.column(pts.ravel(), depth).reshape(pts.shape)
             diff = col[:, 1:] != col[:, :-1]
             a, b = pts[:, :-1][diff], pts[:, 1:][diff]
         return np.unique(np.concatenate(found))
@@ -669,7 +673,7 @@ class SuffixArray:
         while act.size:
             la, ra = left[act], right[act]
             mid = (la + ra) >> 1
-            key = self._column(mid, dep[act])
+            key = self.column(mid, dep[act])
             t = target[act]
             go_right = np.where(upper[act], key <= t, key < t)
             left[act] = np.where(go_right, mid + 1, la)

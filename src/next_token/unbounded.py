@@ -104,7 +104,7 @@ class UnboundedModel:
         if hi - lo == self.index.n and length == 0:
             distinct = int(np.count_nonzero(self.index.unigram_counts))
         else:
-            col = self.index._column(np.array([lo, hi - 1], np.int64), length)
+            col = self.index.column(np.array([lo, hi - 1], np.int64), length)
             distinct = 1 if col[0] == col[1] else 2  # only "one or more than one" is cheap
             if distinct == 2:
                 distinct = int(self.index.continuations(lo, hi, length)[0].size)
@@ -152,7 +152,7 @@ class UnboundedModel:
         heads = np.concatenate(([0], np.cumsum(lens[:-1])))
         slots = np.arange(int(lens.sum()), dtype=np.int64) + np.repeat(lo - heads, lens)
         owner = np.repeat(np.arange(blocks.shape[0]), lens)
-        col = self.index._column(slots, np.repeat(depth, lens))
+        col = self.index.column(slots, np.repeat(depth, lens))
         new_run = np.ones(slots.size, bool)
         new_run[1:] = (col[1:] != col[:-1]) | (owner[1:] != owner[:-1])
         run_start = np.flatnonzero(new_run)
@@ -244,14 +244,14 @@ class UnboundedModel:
         has = depth > 0
         ends = np.zeros(t.size, bool)
         k = np.flatnonzero(has & (chi > clo))
-        ends[k] = idx._sa.take(clo[k]) + depth[k] == idx.n
+        ends[k] = idx.sa_take(clo[k]) + depth[k] == idx.n
         clo = np.where(has, clo + ends, 0)
         chi = np.where(has, chi, idx.n)
         count = chi - clo
         prob = (jhi - jlo) / np.maximum(count, 1)
         sparse = np.zeros(t.size, bool)
         k = np.flatnonzero(has & (count > 0))
-        sparse[k] = idx._column(clo[k], depth[k]) == idx._column(chi[k] - 1, depth[k])
+        sparse[k] = idx.column(clo[k], depth[k]) == idx.column(chi[k] - 1, depth[k])
         sparse[~has] = np.count_nonzero(idx.unigram_counts) == 1
         return StreamScores(t, prob, depth, count, sparse, clo, chi)
 
