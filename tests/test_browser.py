@@ -126,6 +126,25 @@ def test_partial_word_is_completed_in_place(page, page_url):
     page.wait_for_function("() => document.querySelector('#text').value === 'The old man'", timeout=5000)
 
 
+def test_after_a_sentence_ends_the_page_suggests_sentence_starts(page, page_url):
+    _, lm = page_url
+    box = page.locator("#text")
+    box.click()
+    box.press_sequentially("The cat sat on the mat.", delay=10)
+    expected = lm.predict("The cat sat on the mat.", k=8)
+    assert expected[0].token == "</s>"
+    wait_for_first_suggestion(page, "¶ end of sentence")
+    box.press("Tab")  # accepting the end of the sentence starts the next one
+    page.wait_for_function("() => document.querySelector('#text').value === 'The cat sat on the mat. '",
+                           timeout=5000)
+    starts = [p.token for p in lm.predict("", k=8)]
+    wait_for_first_suggestion(page, starts[0])
+    assert suggestion_labels(page) == starts
+    box.press("Tab")
+    page.wait_for_function("v => document.querySelector('#text').value === v",
+                           arg="The cat sat on the mat. " + starts[0], timeout=5000)
+
+
 def test_clicking_a_suggestion_accepts_it(page, page_url):
     _, lm = page_url
     box = page.locator("#text")

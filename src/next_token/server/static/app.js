@@ -9,7 +9,9 @@
 // What is predicted: the text before the caret. When it ends inside a word ("the qu"), the page
 // asks for next words after "the " that start with "qu", and accepting one replaces "qu". Right
 // after a suggestion is accepted, the page asks for the word after it instead, so Tab, Tab, Tab
-// writes a phrase.
+// writes a phrase. The model reads only the last sentence of its context, so after a sentence end
+// ("mat. ", or accepting "¶ end of sentence") the page asks with an empty context: what starts a
+// sentence.
 "use strict";
 
 (() => {
@@ -18,6 +20,7 @@
   const COMPLETION_TOKENS = 12;
   const DEBOUNCE_MS = 120;
   const PARTIAL_WORD = /[\p{L}\p{N}_][\p{L}\p{N}_'’-]*$/u;
+  const SENTENCE_ENDED = /[.!?…]["'”’)\]]*\s+$/u;
 
   const $ = (id) => document.getElementById(id);
   const textEl = $("text");
@@ -32,6 +35,7 @@
   let completions = [];      // [{text, probability}]
   let completionsCaret = 0;  // where completions insert
   let justAccepted = false;  // right after accepting, predict the following word, not a prefix
+  let sentenceStart = false; // right after accepting the end of a sentence
   let timer = 0;
   let pending = false;       // a refresh is scheduled or in flight
   let controller = null;
@@ -42,18 +46,22 @@
     statusEl.classList.toggle("error", isError);
   }
 
+  // {context, prefix, caret} and `send`, the context the model is asked about
   function currentQuery() {
     const caret = textEl.selectionStart ?? textEl.value.length;
     const before = textEl.value.slice(0, caret);
+    let context = before;
+    let prefix = "";
     if (!justAccepted) {
       const m = before.match(PARTIAL_WORD);
-      if (m) return { context: before.slice(0, m.index), prefix: m[0], caret };
+      if (m) [context, prefix] = [before.slice(0, m.index), m[0]];
     }
-    return { context: before, prefix: "", caret };
+    const send = sentenceStart || SENTENCE_ENDED.test(context) ? "" : context;
+    return { context, prefix, caret, send };
   }
 
   const sameQuery = (a, b) =>
-    a && b && a.context === b.context && a.prefix === b.prefix && a.caret === b.caret;
+    a && b && a.context === b.context && a.prefix === b.prefix && a.caret === b.caret && a.send === b.send;
 
   async function postJSON(path, body, signal) {
     const response = await fetch(path, {
@@ -120,7 +128,7 @@
     const mine = ++seq;
     const started = performance.now();
     try {
-      const body = { context: query.context, k: K };
+      const body = { context: query.send, k: K };
       if (query.prefix) body.prefix = query.prefix;
       const data = await postJSON("/api/predict", body, controller.signal);
       if (mine !== seq) return;
@@ -148,7 +156,10 @@
   function accept(index) {
     const p = suggestions[index];
     if (!p || !answered) return;
-    insertAt(answered.caret - answered.prefix.length, answered.caret, p.text);
+    let text = p.text;
+    sentenceStart = p.token === "</s>";
+    if (sentenceStart && !/\s$/.test(answered.context)) text = " ";
+    insertAt(answered.caret - answered.prefix.length, answered.caret, text);
     justAccepted = true;
     hideCompletions();
     refresh();
@@ -189,6 +200,7 @@
     if (!c) return;
     insertAt(completionsCaret, completionsCaret, c.text);
     justAccepted = true;
+    sentenceStart = false;
     hideCompletions();
     refresh();
   }
@@ -197,6 +209,7 @@
 
   textEl.addEventListener("input", () => {
     justAccepted = false;
+    sentenceStart = false;
     hideCompletions();
     schedule();
   });
@@ -219,11 +232,13 @@
   textEl.addEventListener("keyup", (e) => {
     if (["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End", "PageUp", "PageDown"].includes(e.key)) {
       justAccepted = false;
+      sentenceStart = false;
       schedule();
     }
   });
   textEl.addEventListener("click", () => {
     justAccepted = false;
+    sentenceStart = false;
     schedule();
   });
 
