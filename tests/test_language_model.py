@@ -131,3 +131,19 @@ def test_nucleus_sampling_only_draws_from_the_nucleus(lm):
 def test_bad_seed_is_an_input_error(lm):
     with pytest.raises(InputError):
         lm.generate("The", seed=-1)
+
+
+def test_a_stop_string_split_across_pieces_is_never_streamed(lm):
+    full = lm.generate("The", max_tokens=25, seed=3, temperature=0.9)
+    words = full.split()
+    stop = " ".join(words[2:4])  # spans two pieces
+    pieces = list(lm.stream("The", max_tokens=25, seed=3, temperature=0.9, stop=[stop]))
+    streamed = "".join(pieces)
+    assert stop not in streamed
+    assert full.startswith(streamed) and full.find(stop) == len(streamed)
+
+
+def test_a_finished_sentence_followed_by_a_space_starts_a_new_one(lm):
+    assert lm.context_ids("The boat was small. ") == [1]
+    assert lm.context_ids("The boat was small.")[-1] == lm.vocab.id(".")
+    assert lm.predict("The sea was calm. ", 1)[0].token in {"The", "A", "He"}

@@ -221,6 +221,8 @@ class LanguageModel:
         last: list[str] = []
         for sent in self.tokenizer.sentences(prompt):
             last = sent
+        if last and prompt[-1:].isspace() and _ends_sentence(last):
+            last = []  # "The cat sat. " : the next token starts a new sentence
         ids = [self.vocab.id(t) for t in last]
         return ([BOS] + ids)[-(self.order - 1) :] if self.order > 1 else [BOS]
 
@@ -322,22 +324,29 @@ class LanguageModel:
             raise InputError(f"seed must be a non-negative integer, got {seed!r}")
         stops = [s for s in (stop or []) if s]
         rng = np.random.default_rng(seed)
-        text = ""
+        text = ""  # everything generated so far
+        sent = 0  # how much of it has been yielded
         for tok, p in sample(self.ngram, self.context_ids(prompt), max_tokens, rng, temperature,
                              top_k, top_p, no_repeat_ngram):
             if tok == EOS:
                 continue  # the next token's spacing starts the new sentence
             # Each piece is spaced against everything before it, so pieces simply concatenate.
-            piece = self.tokenizer.join_continuation(prompt + text, [self.vocab.tokens[tok]])
+            text += self.tokenizer.join_continuation(prompt + text, [self.vocab.tokens[tok]])
             if stops:
-                new = text + piece
-                cut = min((i for i in (new.find(s) for s in stops) if i >= 0), default=-1)
+                cut = min((i for i in (text.find(s) for s in stops) if i >= 0), default=-1)
                 if cut >= 0:
-                    if cut > len(text):
-                        yield new[len(text):cut], tok, p
+                    if cut > sent:
+                        yield text[sent:cut], tok, p
                     return
-            text += piece
-            yield piece, tok, p
+                # Hold back a tail that could still grow into a stop string.
+                safe = len(text) - _longest_stop_prefix(text, stops)
+            else:
+                safe = len(text)
+            if safe > sent:
+                yield text[sent:safe], tok, p
+                sent = safe
+        if sent < len(text):
+            yield text[sent:], EOS, 1.0
 
     @staticmethod
     def _nonempty(prompt):
@@ -382,6 +391,29 @@ class LanguageModel:
 
     def __repr__(self) -> str:
         return f"LanguageModel(order={self.order}, vocab={len(self.vocab)}, tokenizer={self.tokenizer.name!r})"
+
+
+_SENTENCE_END = {".", "!", "?", "…"}
+_CLOSERS = {'"', "'", "”", "’", ")", "]", "»"}
+
+
+def _ends_sentence(tokens: Sequence[str]) -> bool:
+    """Whether a token list ends with sentence-final punctuation (closing quotes allowed)."""
+    i = len(tokens) - 1
+    while i >= 0 and tokens[i] in _CLOSERS:
+        i -= 1
+    return i >= 0 and tokens[i].replace("\u2581", "") in _SENTENCE_END
+
+
+def _longest_stop_prefix(text: str, stops: Sequence[str]) -> int:
+    """Length of the longest suffix of `text` that is a proper prefix of some stop string."""
+    best = 0
+    for s in stops:
+        for n in range(min(len(s) - 1, len(text)), best, -1):
+            if text.endswith(s[:n]):
+                best = n
+                break
+    return best
 
 
 def default_model_path() -> Path:
