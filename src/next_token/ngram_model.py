@@ -24,6 +24,8 @@ levels), never a scan of the vocabulary.
 
 from __future__ import annotations
 
+import heapq
+import math
 import threading
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -248,16 +250,18 @@ class NgramModel:
     def topk(self, context: Sequence[int], k: int) -> tuple[np.ndarray, np.ndarray]:
         """The k most probable next tokens and their probabilities, exactly, best first.
 
-        Ties are broken by smaller id, so the result is deterministic.
+        Levels are visited longest context first, each best first; a level stops as soon as its
+        next value (times the level's backoff factor) cannot beat the k-th best so far, so most
+        levels look at a handful of tokens. Ties are broken by smaller id.
         """
         if k <= 0:
             raise InputError(f"k must be a positive number, got {k}")
-        claimed: set[int] = set()  # tokens of the small levels above (a Python set is cheapest)
-        stamp, qid = self._stamp()  # tokens of the large levels above: stamp[w] == qid
-        stamp_mv = memoryview(stamp)
-        stamped = False
-        n_claimed = 0
-        cand: list[tuple[float, int]] = []
+        heap: list[tuple[float, int]] = []  # (log10 p, -id): a min-heap of the best k so far
+        room = k
+        threshold = -math.inf
+        claimed: set[int] = set()  # children of the small levels above
+        big: list[tuple[int, int, int]] = []  # large levels above, stamped only when needed
+        stamp = stamp_mv = qid = None
         for L, node, cum in self._levels(context):
             if L == 0:
                 lo, hi = 0, len(self._words_mv[0])
@@ -266,35 +270,39 @@ class NgramModel:
                 if lo == hi:
                     continue
             words_mv, lp_mv = self._words_mv[L], self._lp_mv[L]
-            # At most n_claimed of this level's tokens belong to longer contexts, so its first
-            # k + n_claimed tokens hold k free ones; a short prefix nearly always suffices.
-            need = min(hi - lo, k + n_claimed)
-            head = min(need, 2 * k + 16)
-            got = 0
-            for w, lp in zip(words_mv[lo : lo + head].tolist(), lp_mv[lo : lo + head].tolist()):
-                if w in claimed or (stamped and stamp_mv[w] == qid):
-                    continue
-                cand.append((lp + cum, w))
-                got += 1
-                if got == k:
+            for i in range(lo, hi):
+                lp = lp_mv[i] + cum
+                if lp < threshold:
                     break
-            if got < k and head < need:  # rare: many tokens of this level were claimed above
-                if claimed:
-                    stamp[np.fromiter(claimed, dtype=np.int64)] = qid
-                w = self.ranked_words[L][lo + head : lo + need]
-                free = np.flatnonzero(stamp[w] != qid)[: k - got]
-                lps = self.ranked_lp[L][lo + head : lo + need][free] + cum
-                cand.extend(zip(lps.tolist(), w[free].tolist()))
-            if L > 0:
+                w = words_mv[i]
+                if w in claimed:
+                    continue
+                if big:
+                    if stamp is None:
+                        stamp, qid = self._stamp()
+                        stamp_mv = memoryview(stamp)
+                    for bL, blo, bhi in big:
+                        stamp[self.ranked_words[bL][blo:bhi]] = qid
+                    big.clear()
+                if stamp_mv is not None and stamp_mv[w] == qid:
+                    continue
+                item = (lp, -w)
+                if room:
+                    heapq.heappush(heap, item)
+                    room -= 1
+                elif item > heap[0]:
+                    heapq.heapreplace(heap, item)
+                else:
+                    continue
+                if not room:
+                    threshold = heap[0][0]
+            if L > 0:  # this level's tokens are settled: lower levels must skip them
                 if hi - lo <= 64:
                     claimed.update(words_mv[lo:hi].tolist())
                 else:
-                    stamp[self.ranked_words[L][lo:hi]] = qid
-                    stamped = True
-                n_claimed += hi - lo
-        cand.sort(key=lambda c: (-c[0], c[1]))
-        best = cand[:k]
-        ids = np.array([w for _, w in best], dtype=np.int64)
+                    big.append((L, lo, hi))
+        best = sorted(heap, reverse=True)
+        ids = np.array([-w for _, w in best], dtype=np.int64)
         return ids, 10.0 ** np.array([lp for lp, _ in best], dtype=np.float64)
 
     def distribution(self, context: Sequence[int]) -> np.ndarray:
