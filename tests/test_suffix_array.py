@@ -283,3 +283,19 @@ def test_bad_input_raises_typed_errors():
         idx.positions([1], limit=-3)
     with pytest.raises(InputError):
         SuffixArray.build(np.array([1, 2, 3]), vocab_size=2)
+
+
+def test_huge_block_tables_are_cached_and_exact(monkeypatch):
+    monkeypatch.setattr(sa_mod, "_CACHE_BLOCK", 50)
+    monkeypatch.setattr(sa_mod, "_CACHE_ENTRIES", 6)
+    rng = np.random.default_rng(3)
+    s = rng.integers(3, 9, 2000).astype(np.uint32)
+    idx = SuffixArray.build(s)
+    for ctx in ([3], [4], [3], [5, 3], [6]):
+        length, tokens, counts = idx.next_token_counts(ctx)
+        follow = [int(s[i + length]) for i in range(len(s) - length) if s[i : i + length].tolist() == ctx[-length:]]
+        assert tokens.tolist() == sorted(set(follow)) and counts.tolist() == [follow.count(t) for t in sorted(set(follow))]
+        assert idx._cache_size <= 6
+    assert idx._cache  # something was kept
+    idx.clear_cache()
+    assert not idx._cache and idx._cache_size == 0

@@ -589,8 +589,10 @@ class SuffixArray:
             tokens = np.flatnonzero(self._unigram)
             return tokens.astype(np.int64), self._unigram[tokens]
         big = hi - lo >= _CACHE_BLOCK
-        if big and (lo, hi, depth) in self._cache:
-            return self._cache[(lo, hi, depth)]
+        if big:
+            hit = self._cache.get((lo, hi, depth))  # one lookup: safe if another thread clears
+            if hit is not None:
+                return hit
         starts = self._run_starts(lo, hi, depth)
         tokens = self.column(starts, depth)
         counts = np.diff(np.append(starts, hi))
