@@ -19,6 +19,7 @@ from next_token.hybrid import (
     heldout_split,
     hybrid_distribution,
     hybrid_logprobs,
+    hybrid_top_k,
     longest_copied_span,
     mix,
 )
@@ -173,3 +174,31 @@ def test_heldout_split_partitions_sentences():
         heldout_split(ids, fraction=1.5)
     with pytest.raises(InputError):
         heldout_split(np.array([3, 4], np.uint32))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(3, 7), min_size=2, max_size=40),
+    st.lists(st.integers(3, 7), max_size=5),
+    st.integers(1, 6),
+    st.floats(0.0, 0.99),
+    st.integers(0, 2**31),
+)
+def test_hybrid_top_k_equals_brute_force_over_the_vocabulary(corpus, ctx, k, lam, seed):
+    vocab = 9
+    rng = np.random.default_rng(seed)
+    pn = rng.dirichlet(np.ones(vocab))
+    pn[rng.integers(0, vocab)] = pn.max()  # a tie, to check the tie-break
+    pn /= pn.sum()
+    model = UnboundedModel(SuffixArray.build(np.array(corpus, np.uint32)))
+    w = HybridWeights.constant(lam)
+
+    def ngram_top_k(kk):
+        order = np.lexsort((np.arange(vocab), -pn))[:kk]
+        return order, pn[order]
+
+    ids, probs, got_lam, match = hybrid_top_k(model, ctx, k, w, ngram_top_k, lambda ids: pn[ids])
+    full = hybrid_distribution(model, ctx, pn, w).probs
+    want = np.lexsort((np.arange(vocab), -full))[:k]
+    assert ids.tolist() == want.tolist()
+    assert np.allclose(probs, full[want]) and got_lam == pytest.approx(lam)

@@ -45,7 +45,7 @@ guard.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -305,6 +305,45 @@ def hybrid_distribution(
     if guard is not None and not guard.allows_unbounded(match.suffix_len, n_generated):
         lam = 0.0
     return HybridStep(mix(pu, pn, lam), lam, match)
+
+
+def hybrid_top_k(
+    unbounded: UnboundedModel,
+    context: Iterable[int] | np.ndarray,
+    k: int,
+    weights: HybridWeights,
+    ngram_top_k: Callable[[int], tuple[np.ndarray, np.ndarray]],
+    ngram_probs_of: Callable[[np.ndarray], np.ndarray],
+    *,
+    guard: CopyGuard | None = None,
+    n_generated: int = 0,
+) -> tuple[np.ndarray, np.ndarray, float, UnboundedMatch]:
+    """The exact top-k of the hybrid distribution without scanning the vocabulary:
+    ``(ids, probs, lam, match)``, best first, ties broken by the smaller id.
+
+    `ngram_top_k(k)` must return the n-gram's exact top-k ``(ids, probs)`` for this context
+    (ties: smaller id first) and `ngram_probs_of(ids)` the n-gram's probabilities of given ids.
+    Why it is exact: a token the infinity-gram never saw after the matched suffix scores
+    ``(1 - lam) * p_ngram``, so any such token outside the n-gram's top-k is beaten by all k
+    tokens of that top-k. The top-k therefore lies among the n-gram's top-k and the suffix's
+    continuations, and only those are scored.
+    """
+    if k < 1:
+        raise InputError("k must be >= 1")
+    cap = guard.max_suffix_len if guard is not None else None
+    match, tokens, counts = unbounded.next_counts(context, cap)
+    lam = float(weights.lam(match.suffix_len, match.count, match.sparse))
+    if guard is not None and not guard.allows_unbounded(match.suffix_len, n_generated):
+        lam = 0.0
+    top_ids, top_p = (np.asarray(a) for a in ngram_top_k(k))
+    cand = np.union1d(top_ids.astype(np.int64), tokens) if lam > 0 else top_ids.astype(np.int64)
+    pn = np.asarray(ngram_probs_of(cand), np.float64)
+    pu = np.zeros(cand.size)
+    if lam > 0:
+        pu[np.searchsorted(cand, tokens)] = counts / counts.sum()
+    p = mix(pu, pn, lam)
+    order = np.lexsort((cand, -p))[:k]
+    return cand[order], p[order], lam, match
 
 
 # --------------------------------------------------------------------------------------------
