@@ -119,13 +119,11 @@ def _count(tokens, segments, counted_end, order, vocab_size, anchor, progress) -
         # A window of length n starting at i lies in one segment iff its ends do.
         sel = np.flatnonzero(segments[n - 1 :] == segments[:m])
         window_keys = gid_prev[sel] * V + tokens[sel + (n - 1)]
-        uniq, inverse = np.unique(window_keys, return_inverse=True)
-        inverse = inverse.reshape(-1)
+        uniq, inverse, first_at = unique_inverse(window_keys, (len(keys[-1]) + 1) * int(V))
         is_counted = counted_end[sel + (n - 1)]
         raw.append(np.bincount(inverse[is_counted], minlength=len(uniq)).astype(np.int64))
         # Any occurrence tells the suffix (the window one to the right, one shorter) and first token.
-        rep = np.empty(len(uniq), dtype=np.int64)
-        rep[inverse] = sel
+        rep = sel[first_at]
         suffixes.append(gid_prev[rep + 1])
         first.append(tokens[rep])
         keys.append(uniq)
@@ -138,6 +136,52 @@ def _count(tokens, segments, counted_end, order, vocab_size, anchor, progress) -
 
     adjusted = _adjust(raw, suffixes, first, anchor)
     return NgramCounts(order, vocab_size, keys, suffixes, raw, adjusted, first, anchor is not None)
+
+
+def unique_inverse(keys: np.ndarray, bound: int, max_bits: int = 63) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`np.unique(keys, return_index=True, return_inverse=True)` (as uniq, inverse, index) for
+    non-negative int64 keys below `bound`, faster; `index` is some occurrence of each key.
+
+    numpy sorts values with SIMD code but argsorts without it (about 10x slower on 10M keys),
+    and the inverse needs the permutation. So each key carries its position in its low bits
+    and the packed values are sorted. When key and position do not fit in `max_bits` together,
+    the keys are first split by their high bits (a stable sort on a few bucket ids, cheap),
+    and each bucket, now needing fewer key bits, is packed and sorted on its own.
+    """
+    n = len(keys)
+    if n == 0:
+        return keys.copy(), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    pos_bits = max(1, (n - 1).bit_length())
+    key_bits = max(1, (int(bound) - 1).bit_length())
+    low_bits = max_bits - pos_bits
+    if low_bits <= 0 or key_bits - low_bits > 16:
+        uniq, index, inverse = np.unique(keys, return_index=True, return_inverse=True)  # too wide to pack
+        return uniq, inverse.reshape(-1), index
+    perm = np.empty(n, dtype=np.int64)
+    sorted_keys = np.empty(n, dtype=np.int64)
+    pos_mask = np.int64((1 << pos_bits) - 1)
+    if key_bits <= low_bits:
+        buckets = [(0, np.arange(n, dtype=np.int64))]
+    else:
+        high = (keys >> low_bits).astype(np.uint16)
+        order = np.argsort(high, kind="stable")
+        edges = np.searchsorted(high[order], np.arange(int(high.max()) + 2))
+        buckets = [(b, order[edges[b] : edges[b + 1]]) for b in range(len(edges) - 1) if edges[b + 1] > edges[b]]
+    low_mask = np.int64((1 << min(low_bits, key_bits)) - 1)
+    at = 0
+    for b, positions in buckets:
+        packed = ((keys[positions] & low_mask) << pos_bits) | positions
+        packed.sort()
+        m = len(packed)
+        perm[at : at + m] = packed & pos_mask
+        sorted_keys[at : at + m] = (packed >> pos_bits) | (np.int64(b) << low_bits)
+        at += m
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=new[1:])
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[perm] = np.cumsum(new) - 1
+    return sorted_keys[new], inverse, perm[new]
 
 
 def _adjust(raw, suffixes, first, anchor):
