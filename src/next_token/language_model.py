@@ -89,9 +89,14 @@ class LanguageModel:
         order: int = 5,
         tokenizer: str | Tokenizer = "word",
         bpe_vocab_size: int = 8000,
+        unbounded: bool = False,
         progress: bool = False,
     ) -> "LanguageModel":
-        """Train on files, folders, globs, "-" (stdin) or `Text` objects; or on `text=` directly."""
+        """Train on files, folders, globs, "-" (stdin) or `Text` objects; or on `text=` directly.
+
+        `unbounded=True` also indexes the corpus with a suffix array and mixes the longest
+        matching context's continuations into every prediction (see hybrid_model.py).
+        """
         if not isinstance(order, int) or not 1 <= order <= 12:
             raise InputError(f"order must be an integer from 1 to 12, got {order!r}")
         srcs: list = []
@@ -104,10 +109,11 @@ class LanguageModel:
         t0 = time.perf_counter()
         texts = list(iter_texts(srcs))
         return cls._train_texts(texts, order, tokenizer, bpe_vocab_size, progress, t0,
-                                source=[str(s) if not isinstance(s, Text) else "<text>" for s in srcs])
+                                source=[str(s) if not isinstance(s, Text) else "<text>" for s in srcs],
+                                unbounded=unbounded)
 
     @classmethod
-    def _train_texts(cls, texts, order, tokenizer, bpe_vocab_size, progress, t0, source):
+    def _train_texts(cls, texts, order, tokenizer, bpe_vocab_size, progress, t0, source, unbounded=False):
         from tqdm.auto import tqdm
 
         tok = get_tokenizer(tokenizer, **({"vocab_size": bpe_vocab_size} if tokenizer == "bpe" else {})) \
@@ -128,7 +134,13 @@ class LanguageModel:
         if n_sent == 0:
             raise CorpusError("the corpus is empty: no sentence with a token was found in it")
         with tqdm(total=order, desc=f"counting {order}-grams", disable=not progress) as cbar:
-            ngram = NgramModel.from_stream(stream, order, len(vocab), progress=cbar)
+            if unbounded:
+                from .hybrid_model import HybridModel
+
+                cbar.set_description("fitting the mix, indexing and counting")
+                ngram = HybridModel.build(stream, order, len(vocab), progress=cbar)
+            else:
+                ngram = NgramModel.from_stream(stream, order, len(vocab), progress=cbar)
         meta = {
             "source": source,
             "documents": len(texts),
@@ -183,7 +195,12 @@ class LanguageModel:
         """Memory-map a model file written by `save` (loading costs milliseconds at any size)."""
         _, meta, arrays = read_model_file(path, expected_kind="language-model")
         try:
-            ngram = NgramModel.from_arrays(meta["ngram"], arrays)
+            if "unbounded" in meta["ngram"]:
+                from .hybrid_model import HybridModel
+
+                ngram = HybridModel.from_arrays(meta["ngram"], arrays)
+            else:
+                ngram = NgramModel.from_arrays(meta["ngram"], arrays)
             vocab = Vocabulary.from_arrays(arrays)
             tok = tokenizer_from_config(meta["tokenizer"])
         except (KeyError, ValueError, UnicodeDecodeError) as e:
@@ -223,8 +240,10 @@ class LanguageModel:
             last = sent
         if last and prompt[-1:].isspace() and _ends_sentence(last):
             last = []  # "The cat sat. " : the next token starts a new sentence
-        ids = [self.vocab.id(t) for t in last]
-        return ([BOS] + ids)[-(self.order - 1) :] if self.order > 1 else [BOS]
+        ids = [BOS] + [self.vocab.id(t) for t in last]
+        if getattr(self.ngram, "context_limit", 0) is None:
+            return ids  # the unbounded part uses the whole sentence
+        return ids[-(self.order - 1) :] if self.order > 1 else [BOS]
 
     def _check_k(self, k, name="k", limit=MAX_K) -> int:
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
@@ -269,7 +288,8 @@ class LanguageModel:
     def predict_sequence(self, context: str, n: int = 5, no_repeat_ngram: int | None = 3) -> Completion:
         """The n most likely next tokens, one greedy step at a time (may run past a sentence end)."""
         n = self._check_k(n, "n", MAX_TOKENS)
-        steps = greedy(self.ngram, self.context_ids(context), n, no_repeat_ngram, stop_at_eos=False)
+        ctx = self.context_ids(context)
+        steps = greedy(self._decoder(ctx), ctx, n, no_repeat_ngram, stop_at_eos=False)
         ids = [t for t, _ in steps]
         prob = math.prod(p for _, p in steps) if steps else 1.0
         return Completion(self._text_of(context, ids), prob, tuple(self.vocab.tokens[i] for i in ids))
@@ -278,7 +298,8 @@ class LanguageModel:
         """The most likely continuation of `prompt` to the end of its sentence (greedy)."""
         self._nonempty(prompt)
         max_tokens = self._check_k(max_tokens, "max_tokens", MAX_TOKENS)
-        steps = greedy(self.ngram, self.context_ids(prompt), max_tokens, no_repeat_ngram)
+        ctx = self.context_ids(prompt)
+        steps = greedy(self._decoder(ctx), ctx, max_tokens, no_repeat_ngram)
         return self._text_of(prompt, [t for t, _ in steps])
 
     def completions(self, prompt: str, k: int = 5, max_tokens: int = 30,
@@ -287,7 +308,8 @@ class LanguageModel:
         self._nonempty(prompt)
         k = self._check_k(k, limit=100)
         max_tokens = self._check_k(max_tokens, "max_tokens", 200)
-        found = beam_search(self.ngram, self.context_ids(prompt), k, max_tokens, no_repeat_ngram=no_repeat_ngram)
+        ctx = self.context_ids(prompt)
+        found = beam_search(self._decoder(ctx), ctx, k, max_tokens, no_repeat_ngram=no_repeat_ngram)
         out, seen = [], set()
         for ids, lp in found:
             text = self._text_of(prompt, ids)
@@ -326,7 +348,8 @@ class LanguageModel:
         rng = np.random.default_rng(seed)
         text = ""  # everything generated so far
         sent = 0  # how much of it has been yielded
-        for tok, p in sample(self.ngram, self.context_ids(prompt), max_tokens, rng, temperature,
+        ctx = self.context_ids(prompt)
+        for tok, p in sample(self._decoder(ctx), ctx, max_tokens, rng, temperature,
                              top_k, top_p, no_repeat_ngram):
             if tok == EOS:
                 continue  # the next token's spacing starts the new sentence
@@ -347,6 +370,38 @@ class LanguageModel:
                 sent = safe
         if sent < len(text):
             yield text[sent:], EOS, 1.0
+
+    def _decoder(self, context: list[int]):
+        """The model decoding runs on: with the unbounded part, its copy guard is switched on."""
+        view = getattr(self.ngram, "generation_view", None)
+        return view(context) if view else self.ngram
+
+    def explain(self, context: str, limit: int = 2) -> dict:
+        """Where a prediction comes from: the longest part of the context seen in the corpus,
+        how often, and `limit` places it occurs, with the sentence around each (unbounded models)."""
+        explain = getattr(self.ngram, "explain", None)
+        if explain is None:
+            raise InputError("this model has no corpus index: train it with unbounded=True (ntp train --unbounded)")
+        e = explain(self.context_ids(context), limit)
+        toks = self.vocab.tokens
+        words = lambda ids: [toks[int(i)] for i in ids if int(i) > 2]  # noqa: E731
+        places = []
+        for o in e.occurrences:
+            ids = [int(i) for i in o.ids]
+            a, b = o.match_start, o.match_start + o.match_len
+            places.append({
+                "position": int(o.position),
+                "before": self.tokenizer.detokenize(words(ids[:a])),
+                "match": self.tokenizer.detokenize(words(ids[a:b])),
+                "after": self.tokenizer.detokenize(words(ids[b:])),
+            })
+        return {
+            "matched": self.tokenizer.detokenize(words(e.suffix)),
+            "matched_tokens": int(e.match.suffix_len),
+            "count": int(e.match.count),
+            "continuations": int(e.match.distinct),
+            "occurrences": places,
+        }
 
     @staticmethod
     def _nonempty(prompt):
@@ -384,6 +439,7 @@ class LanguageModel:
             "vocab_size": len(self.vocab),
             "ngrams": self.ngram.sizes,
             "tokenizer": self.tokenizer.name,
+            "unbounded": hasattr(self.ngram, "index"),
             "package_version": __version__,
             "path": self.path,
             **self.meta,

@@ -322,6 +322,22 @@ class NgramModel:
             p[BOS] = 0.0
         return p
 
+    def probs_of(self, context: Sequence[int], ids: np.ndarray) -> np.ndarray:
+        """p(w | context) for the given ids only: one vectorized lookup per level, no scan."""
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        lp = np.zeros(len(ids))
+        for L, node, cum in reversed(self._levels(context)):  # shortest first; longer overwrite
+            if L == 0:
+                lp = self.logprob[0][ids].astype(np.float64) + cum
+            else:
+                idx = self.lookup(L + 1, np.full(len(ids), node, dtype=np.int64), ids)
+                found = idx >= 0
+                lp[found] = self.logprob[L][idx[found]] + cum
+        p = 10.0**lp
+        if self.sentence_mode:
+            p[ids == BOS] = 0.0
+        return p
+
     def score_stream(self, stream: np.ndarray) -> StreamScore:
         """Score every token of a sentence stream given its preceding tokens in the sentence."""
         ids = np.asarray(stream, dtype=np.int64).reshape(-1)
