@@ -78,3 +78,22 @@ def test_save_load_and_score(pair, tmp_path):
     assert [p.probability for p in a] == pytest.approx([p.probability for p in b], rel=1e-6)
     assert back.perplexity(PASSAGE) == pytest.approx(lm.perplexity(PASSAGE))
     assert lm.perplexity(PASSAGE) < LanguageModel.train([Text(FILLER + PASSAGE + " " + FILLER)], order=3).perplexity(PASSAGE)
+
+
+def test_cli_trains_unbounded_and_explains(tmp_path):
+    from click.testing import CliRunner
+
+    from next_token.cli import main
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(FILLER + PASSAGE + " " + FILLER)
+    runner = CliRunner()
+    res = runner.invoke(main, ["train", str(corpus), "--unbounded", "--order", "3", "-o", str(tmp_path / "m.ntp")])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(main, ["predict", "climbed the spiral stair", "--explain", "-m", str(tmp_path / "m.ntp")])
+    assert res.exit_code == 0, res.output
+    assert 'matched context: "climbed the spiral stair"' in res.output and "[climbed the spiral stair] every" in res.output
+    plain = tmp_path / "p.ntp"
+    runner.invoke(main, ["train", str(corpus), "--order", "3", "-o", str(plain)])
+    res = runner.invoke(main, ["predict", "The boat", "--explain", "-m", str(plain)])
+    assert res.exit_code != 0 and "--unbounded" in res.output

@@ -257,9 +257,12 @@ def train(sources, output, order, tokenizer, bpe_vocab_size, unbounded, quiet, a
 @click.argument("text")
 @click.option("-k", default=10, show_default=True, type=click.IntRange(1, 10_000), help="How many tokens.")
 @click.option("--prefix", default=None, help="Only tokens that start with this (a word being typed).")
+@click.option("--explain", is_flag=True,
+              help="Also show the longest part of TEXT seen in the corpus, how often, and where "
+                   "(models trained with --unbounded).")
 @model_option
 @json_option
-def predict(text, k, prefix, model_path, as_json):
+def predict(text, k, prefix, explain, model_path, as_json):
     """The k most probable next tokens after TEXT, with probabilities.
 
     "</s>" is the end of the sentence.
@@ -268,14 +271,25 @@ def predict(text, k, prefix, model_path, as_json):
     Example:
       ntp predict "The sun" -k 5 -m books.ntp
       ntp predict "import" --prefix s          (next words starting with "s")
+      ntp predict "swung to her" --explain -m books-unbounded.ntp
     """
     lm = load_model(model_path, quiet=as_json)
     preds = lm.predict(text, k=k, prefix=prefix)
+    why = lm.explain(text) if explain else None
     if as_json:
-        emit_json({"context": text, "prefix": prefix, "predictions": _predictions_json(preds)})
+        doc = {"context": text, "prefix": prefix, "predictions": _predictions_json(preds)}
+        if why is not None:
+            doc["explanation"] = why
+        emit_json(doc)
         return
     for row in bar_chart(preds, ascii_only=_ascii_only()):
         click.echo(row)
+    if why is not None:
+        click.echo(f"\nmatched context: \"{why['matched']}\" ({why['matched_tokens']} tokens), "
+                   f"seen {why['count']:,} times, followed by {why['continuations']:,} different tokens")
+        for place in why["occurrences"]:
+            click.echo(f"  at token {place['position']:,}: ...{place['before'][-60:]} "
+                       f"[{place['match']}] {place['after'][:60]}...")
 
 
 @main.command()
