@@ -127,3 +127,18 @@ def test_explain_shows_the_matched_suffix_and_its_sentences():
     short = model.explain([3, 4], limit=5)
     assert short.match.count == 2 and len(short.occurrences) == 2
     assert model.explain([99]).occurrences == [] and model.explain([99]).match.suffix_len == 0
+
+
+def test_top_k_stream_in_small_chunks_equals_one_pass(monkeypatch):
+    import next_token.unbounded as ub
+
+    rng = np.random.default_rng(2)
+    s = []
+    for _ in range(300):
+        s += [BOS] + rng.integers(3, 12, rng.integers(1, 8)).tolist() + [EOS]
+    model = UnboundedModel(SuffixArray.build(np.array(s, np.uint32)))
+    q = np.array(s[: len(s) // 3])
+    scores = model.logprobs_stream(q)
+    whole = model.top_k_stream(scores, 3)
+    monkeypatch.setattr(ub, "_BATCH_SLOTS", 7)
+    assert np.array_equal(UnboundedModel(model.index).top_k_stream(scores, 3), whole)

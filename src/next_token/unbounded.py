@@ -27,6 +27,7 @@ from .errors import InputError
 from .suffix_array import BOS, Occurrence, SuffixArray, _as_id_array, _as_pattern
 
 _BATCH_BLOCK = 4096  # per-position top-k: blocks up to this size are ranked in one vectorized pass
+_BATCH_SLOTS = 4_000_000  # ... a few million slots at a time
 
 
 @dataclass(frozen=True)
@@ -277,7 +278,12 @@ class UnboundedModel:
         size = uniq[:, 1] - uniq[:, 0]
         small = np.flatnonzero((size <= _BATCH_BLOCK) & (uniq[:, 2] > 0))
         if small.size:
-            tops[small] = self._top_of_small_blocks(uniq[small], k)
+            # in chunks of about 4M slots, so memory stays bounded on long streams
+            ends = np.cumsum(size[small])
+            cuts = np.searchsorted(ends, np.arange(_BATCH_SLOTS, int(ends[-1]), _BATCH_SLOTS), side="right")
+            for part in np.split(small, np.unique(cuts)):
+                if part.size:
+                    tops[part] = self._top_of_small_blocks(uniq[part], k)
         for u in np.setdiff1d(np.arange(uniq.shape[0]), small).tolist():
             lo, hi, depth = uniq[u].tolist()
             got = self._top_of_block(lo, hi, depth, k)
