@@ -44,7 +44,6 @@ def build_child(text: str, order: int, out: str | None) -> None:
     model = NgramModel.from_stream(stream, order, len(vocab))
     t2 = time.perf_counter()
     if out:
-        from next_token.corpus import Text  # noqa: F401  (import cost outside the timings)
         from next_token.language_model import LanguageModel
         from next_token.tokenizer import get_tokenizer
 

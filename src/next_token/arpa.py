@@ -28,7 +28,7 @@ import numpy as np
 
 from .errors import ModelFileError
 from .ngram_model import NgramModel
-from .vocab import BOS, SPECIALS, Vocabulary
+from .vocab import SPECIALS, Vocabulary
 
 
 def _open_text(path: Path, mode: str):

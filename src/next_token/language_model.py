@@ -21,7 +21,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -32,7 +32,7 @@ from .errors import CorpusError, InputError, ModelFileError
 from .model_file import read_model_file, write_model_file
 from .ngram_model import NgramModel
 from .tokenizer import Tokenizer, get_tokenizer, tokenizer_from_config
-from .vocab import BOS, EOS, UNK, Vocabulary
+from .vocab import BOS, EOS, Vocabulary
 
 MAX_K = 10_000
 MAX_TOKENS = 10_000
@@ -422,10 +422,9 @@ class LanguageModel:
         stream = self.vocab.encode_sentences(sents)
         s = self.ngram.score_stream(stream)
         pairs = []
-        if per_token:
-            toks = self.vocab.tokens
+        if per_token:  # the text's own tokens (an OOV keeps its spelling), then </s> per sentence
             flat = [t for sent in sents for t in sent + [END_OF_SENTENCE]]
-            pairs = [(t if i != UNK else t, float(lp)) for t, i, lp in zip(flat, s.token_ids.tolist(), s.logprob)]
+            pairs = [(t, float(lp)) for t, lp in zip(flat, s.logprob.tolist())]
         return Score(s.total, len(s.logprob), s.oov, s.perplexity(True), s.perplexity(False), pairs)
 
     def perplexity(self, text: str, include_oov: bool = True) -> float:
