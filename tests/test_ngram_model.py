@@ -104,3 +104,15 @@ def test_round_trip_through_a_model_file(tmp_path):
     for ctx in ([1], [1, 3], [1, 3, 4], [4, 5]):
         np.testing.assert_array_equal(back.distribution(ctx), model.distribution(ctx))
         assert back.topk(ctx, 4)[0].tolist() == model.topk(ctx, 4)[0].tolist()
+
+
+def test_many_rows_score_like_few():
+    """Large query batches take a sorted path; it must agree with the small-batch one."""
+    rng = np.random.default_rng(0)
+    rows = rng.integers(0, 6, size=(2000, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DiscountFallbackWarning)
+        model = NgramModel.from_ngrams(rows, 6)
+    big = model.logprob_rows(rows)
+    small = np.concatenate([model.logprob_rows(rows[i : i + 50]) for i in range(0, len(rows), 50)])
+    np.testing.assert_allclose(big, small)
