@@ -68,7 +68,7 @@ def discounts(adjusted: np.ndarray, order: int) -> tuple[tuple[float, float, flo
         if not 0.0 <= dj <= j:
             return FALLBACK_DISCOUNTS, (
                 f"the Kneser-Ney discount for {order}-grams with count {j} came out as {dj:.3f}, "
-                f"outside [0, {j}]: the counts-of-counts are unusual (small or artificial text)"
+                f"outside [0, {j}]: the counts-of-counts are unusual (small or artificial text)."
             )
     return d, None
 
