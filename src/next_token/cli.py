@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import inspect
 import json
 import os
 import sys
@@ -210,14 +209,8 @@ def train(sources, output, order, tokenizer, bpe_vocab_size, unbounded, quiet, a
     """
     from .language_model import LanguageModel
 
-    kwargs = dict(order=order, tokenizer=tokenizer, bpe_vocab_size=bpe_vocab_size,
+    kwargs = dict(order=order, tokenizer=tokenizer, bpe_vocab_size=bpe_vocab_size, unbounded=unbounded,
                   progress=not quiet and not as_json and sys.stderr.isatty())
-    if unbounded:
-        # TODO(lead): wire --unbounded. This passes unbounded=True as soon as
-        # LanguageModel.train accepts that keyword; until then the option says so and stops.
-        if "unbounded" not in inspect.signature(LanguageModel.train).parameters:
-            raise click.ClickException("--unbounded is not available yet in this version")
-        kwargs["unbounded"] = True
     t0 = time.perf_counter()
     lm = LanguageModel.train(list(sources), **kwargs)
     lm.save(output)

@@ -16,7 +16,7 @@ token that would repeat an n-gram of that size already present in the prompt or 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -89,13 +89,13 @@ def _best_allowed(model, ctx, guard: RepeatGuard, allow_unk: bool):
     return None
 
 
-@dataclass(order=True)
+@dataclass
 class _Beam:
     score: float
-    logprob: float = field(compare=False)
-    tokens: list[int] = field(compare=False)
-    context: list[int] = field(compare=False)
-    guard: RepeatGuard = field(compare=False)
+    logprob: float
+    tokens: list[int]
+    context: list[int]
+    guard: RepeatGuard
 
 
 def beam_search(model, context: list[int], k: int, max_tokens: int, width: int | None = None,
@@ -104,7 +104,8 @@ def beam_search(model, context: list[int], k: int, max_tokens: int, width: int |
     """The k best continuations that end the sentence (or reach `max_tokens`).
 
     Beams are ranked by log p / len^alpha (Wu et al. 2016), and the sentence may not end before
-    `min_tokens` tokens, so that a short ending ("The sun.") does not win just by being short. Returns (tokens without `</s>`, total natural-log probability), best first.
+    `min_tokens` tokens, so that a short ending ("The sun.") does not win just by being short.
+    Returns (tokens without `</s>`, total natural-log probability), best first.
     """
     width = width or max(2 * k, 8)
     start = _Beam(0.0, 0.0, [], list(context), RepeatGuard(no_repeat_ngram, context))

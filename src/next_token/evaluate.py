@@ -52,7 +52,6 @@ vectorized count.
 
 from __future__ import annotations
 
-import bisect
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Sequence
@@ -216,11 +215,6 @@ class _Typist:
         self.ks = list(ks)
         self.kmax = max(ks)
         self.space_in_token = model.tokenizer.name in _SPACE_IN_TOKEN
-        vocab = model.vocab.tokens
-        # Prefix candidates are the ordinary tokens (predict(prefix=...) never offers specials).
-        order = sorted(range(EOS + 1, len(vocab)), key=vocab.__getitem__)
-        self.sorted_tokens = [vocab[i] for i in order]
-        self.sorted_ids = np.asarray(order, dtype=np.int64)
         self.keystrokes = 0
         self.tokens = 0
         self.typed = {k: 0 for k in ks}
@@ -241,8 +235,7 @@ class _Typist:
                 probs = self.model.ngram.distribution(context)
                 pt = probs[token_id]
                 for j in range(1, last_j + 1):
-                    lo, hi = self._prefix_range(token[:j])
-                    ids = self.sorted_ids[lo:hi]
+                    ids = self.model.vocab.with_prefix(token[:j])  # what predict(prefix=) ranks
                     p = probs[ids]
                     # predict(prefix=...) ranks by probability, ties by smaller id.
                     rank = int(np.count_nonzero(p > pt) + np.count_nonzero((p == pt) & (ids < token_id)))
@@ -259,12 +252,6 @@ class _Typist:
             else:
                 self.typed[k] += j + 1
                 self.accepted[k] += 1
-
-    def _prefix_range(self, prefix: str) -> tuple[int, int]:
-        """[lo, hi) of the sorted tokens that start with `prefix`."""
-        lo = bisect.bisect_left(self.sorted_tokens, prefix)
-        hi = bisect.bisect_left(self.sorted_tokens, prefix + "\U0010ffff", lo)
-        return lo, hi
 
     def results(self) -> dict[int, KeystrokeSavings]:
         return {

@@ -112,7 +112,7 @@ class HybridModel:
         ng = self.ngram.score_stream(stream)
         su = self.unbounded.logprobs_stream(np.asarray(stream))
         lp = hybrid_logprobs(su, su.prob, ng.logprob, self.weights)
-        return StreamScore(lp, ng.token_ids, ng.positions, ng.match_order)
+        return StreamScore(lp, ng.token_ids, ng.positions)
 
     # ---------------------------------------------------------------- persistence
 

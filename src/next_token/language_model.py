@@ -31,6 +31,7 @@ from .decode import beam_search, greedy, sample
 from .errors import CorpusError, InputError, ModelFileError
 from .model_file import read_model_file, write_model_file
 from .ngram_model import NgramModel
+from .stops import StopScanner
 from .tokenizer import Tokenizer, get_tokenizer, tokenizer_from_config
 from .vocab import BOS, EOS, Vocabulary
 
@@ -344,32 +345,25 @@ class LanguageModel:
             raise InputError(f"top_p must be in (0, 1], got {top_p!r}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
             raise InputError(f"seed must be a non-negative integer, got {seed!r}")
-        stops = [s for s in (stop or []) if s]
+        scanner = StopScanner(stop)  # holds back text that could still grow into a stop string
         rng = np.random.default_rng(seed)
         text = ""  # everything generated so far
-        sent = 0  # how much of it has been yielded
         ctx = self.context_ids(prompt)
         for tok, p in sample(self._decoder(ctx), ctx, max_tokens, rng, temperature,
                              top_k, top_p, no_repeat_ngram):
             if tok == EOS:
                 continue  # the next token's spacing starts the new sentence
             # Each piece is spaced against everything before it, so pieces simply concatenate.
-            text += self.tokenizer.join_continuation(prompt + text, [self.vocab.tokens[tok]])
-            if stops:
-                cut = min((i for i in (text.find(s) for s in stops) if i >= 0), default=-1)
-                if cut >= 0:
-                    if cut > sent:
-                        yield text[sent:cut], tok, p
-                    return
-                # Hold back a tail that could still grow into a stop string.
-                safe = len(text) - _longest_stop_prefix(text, stops)
-            else:
-                safe = len(text)
-            if safe > sent:
-                yield text[sent:safe], tok, p
-                sent = safe
-        if sent < len(text):
-            yield text[sent:], EOS, 1.0
+            piece = self.tokenizer.join_continuation(prompt + text, [self.vocab.tokens[tok]])
+            text += piece
+            out = scanner.feed(piece)
+            if out:
+                yield out, tok, p
+            if scanner.stopped:
+                return
+        tail = scanner.flush()
+        if tail:
+            yield tail, EOS, 1.0
 
     def _decoder(self, context: list[int]):
         """The model decoding runs on: with the unbounded part, its copy guard is switched on."""
@@ -458,17 +452,6 @@ def _ends_sentence(tokens: Sequence[str]) -> bool:
     while i >= 0 and tokens[i] in _CLOSERS:
         i -= 1
     return i >= 0 and tokens[i].replace("\u2581", "") in _SENTENCE_END
-
-
-def _longest_stop_prefix(text: str, stops: Sequence[str]) -> int:
-    """Length of the longest suffix of `text` that is a proper prefix of some stop string."""
-    best = 0
-    for s in stops:
-        for n in range(min(len(s) - 1, len(text)), best, -1):
-            if text.endswith(s[:n]):
-                best = n
-                break
-    return best
 
 
 def default_model_path() -> Path:

@@ -46,7 +46,6 @@ class StreamScore:
     logprob: np.ndarray  # log10 p of each scored token
     token_ids: np.ndarray  # the scored tokens
     positions: np.ndarray  # where they sit in the stream
-    match_order: np.ndarray  # the order of the longest stored n-gram used for each
 
     @property
     def total(self) -> float:
@@ -354,20 +353,17 @@ class NgramModel:
         if len(ids) and (ids.min() < 0 or ids.max() >= self.vocab_size):
             raise InputError(f"token ids must lie in [0, {self.vocab_size})")
         T = len(ids)
-        # match[n][t]: index of the n-gram ending at t; the (n-1)-gram ending at t-1 is its parent.
-        match = [None, ids]
+        # match[n][t]: index of the n-gram ending at t. context[j][t]: index of the j-gram
+        # ending at t-1, which is both the context of length j and the parent of match[j+1].
+        match, context = [None, ids], [None]
         for n in range(2, self.order + 1):
-            parent = np.full(T, -1, dtype=np.int64)
-            parent[1:] = match[n - 1][:-1]
-            match.append(self.lookup(n, parent, ids))
-        context = [None]
-        for j in range(1, self.order):
-            c = np.full(T, -1, dtype=np.int64)
-            c[1:] = match[j][:-1]
-            context.append(c)
-        lp, order = self._combine(ids, match, context)
+            before = np.full(T, -1, dtype=np.int64)
+            before[1:] = match[n - 1][:-1]
+            context.append(before)
+            match.append(self.lookup(n, before, ids))
+        lp = self._combine(ids, match, context)
         scored = np.flatnonzero(ids != BOS) if self.sentence_mode else np.arange(T)
-        return StreamScore(lp[scored], ids[scored], scored, order[scored])
+        return StreamScore(lp[scored], ids[scored], scored)
 
     def logprob_rows(self, rows: np.ndarray) -> np.ndarray:
         """log10 p(row[-1] | row[:-1]) for each row (context columns..., token), vectorized."""
@@ -385,8 +381,7 @@ class NgramModel:
             match[length] = cur[:, N - length]  # the window that ends at the token column
             if length < N:
                 context[length] = cur[:, N - 1 - length]  # the window that ends just before it
-        lp, _ = self._combine(rows[:, -1], match, context)
-        return lp.reshape(M)
+        return self._combine(rows[:, -1], match, context).reshape(M)
 
     def _combine(self, target, match, context):
         """Backoff-form log10 p from the longest matches and the context nodes (see module doc)."""
@@ -399,7 +394,7 @@ class NgramModel:
         for j in range(1, self.order):
             use = (context[j] >= 0) & (order <= j)
             lp[use] += self.backoff[j - 1][context[j][use]]
-        return lp, order
+        return lp
 
     def _stamp(self) -> tuple[np.ndarray, int]:
         """A per-thread scratch array marking claimed tokens; a fresh query id avoids clearing it."""

@@ -87,12 +87,14 @@ class Vocabulary:
 
     def with_prefix(self, prefix: str) -> np.ndarray:
         """The ids of every token that starts with `prefix` (specials excluded)."""
-        target = prefix.encode("utf-8")
-        n = len(target)
         ids = memoryview(self.sorted_ids())
-        raw = self.tokens.raw if isinstance(self.tokens, _MappedTokens) else (lambda j: self.tokens[j].encode())
-        lo = bisect_left(ids, target, key=lambda j: raw(j)[:n])
-        hi = bisect_right(ids, target, lo=lo, key=lambda j: raw(j)[:n])
+        if isinstance(self.tokens, _MappedTokens):  # compare raw bytes: nothing is decoded
+            target, key = prefix.encode("utf-8"), self.tokens.raw
+        else:  # code-point order is UTF-8 byte order, so strings compare the same way
+            target, key = prefix, self.tokens.__getitem__
+        n = len(target)
+        lo = bisect_left(ids, target, key=key)
+        hi = bisect_right(ids, target, lo=lo, key=lambda j: key(j)[:n])
         found = np.asarray(ids[lo:hi], dtype=np.int64)
         return found[found > EOS]
 
@@ -101,10 +103,6 @@ class Vocabulary:
             encoded = [t.encode("utf-8") for t in self.tokens]
             self._sorted = np.array(sorted(range(len(encoded)), key=encoded.__getitem__), dtype=np.uint32)
         return self._sorted
-
-    def encode(self, tokens: Iterable[str]) -> np.ndarray:
-        ids = self.id
-        return np.fromiter((ids(t) for t in tokens), dtype=np.uint32)
 
     def encode_sentences(self, sentences: Iterable[Sequence[str]]) -> np.ndarray:
         """Map sentences to the id stream, unknown tokens to <unk>."""
@@ -115,10 +113,6 @@ class Vocabulary:
             out.extend(get(t, UNK) for t in sent)
             out.append(EOS)
         return np.asarray(out, dtype=np.uint32)
-
-    def decode(self, ids: Iterable[int]) -> list[str]:
-        toks = self.tokens
-        return [toks[i] for i in ids]
 
     @classmethod
     def build(cls, sentences: Iterable[Sequence[str]]) -> tuple["Vocabulary", np.ndarray]:
