@@ -8,7 +8,7 @@ Prompts: the first 3 to 6 tokens of test sentences (books_tail10.txt), so contex
 mostly unseen as a whole.
 
 Baseline, measured in the same run on the same contexts: one exact top-10 query
-(`NgramModel.topk(context_ids, 10)`), the unit step of greedy decoding. Every other figure is
+(`NgramModel.top_k(context_ids, 10)`), the unit step of greedy decoding. Every other figure is
 also printed as a ratio to it. Per-token figures divide each call's time by the tokens it produced
 (the calls' medians and 99th percentiles are taken over prompts).
 """
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from next_token.kneser_ney import DiscountFallbackWarning
 from next_token.language_model import LanguageModel
+from next_token.ngram.kneser_ney import DiscountFallbackWarning
 
 warnings.simplefilter("ignore", DiscountFallbackWarning)
 
@@ -76,10 +76,10 @@ def main() -> None:
         print(f"{name:<52} {unit:<10} median {med:9.1f} us   p99 {p99:9.1f} us  {extra}", flush=True)
 
     ctxs = [lm.context_ids(p) for p in prompts]
-    base = [timed(lm.ngram.topk, c, 10)[0] for c in ctxs for _ in range(3)]
-    add("baseline: NgramModel.topk(context, 10)", "per call", base)
+    base = [timed(lm.model.top_k, c, 10)[0] for c in ctxs for _ in range(3)]
+    add("baseline: NgramModel.top_k(context, 10)", "per call", base)
     add("predict(prompt, k=10)", "per call", [timed(lm.predict, p, 10)[0] for p in prompts])
-    dist = [timed(lm.ngram.distribution, c)[0] for c in ctxs]
+    dist = [timed(lm.model.distribution, c)[0] for c in ctxs]
     add("NgramModel.distribution(context) (all 20,817 tokens)", "per call", dist)
 
     per_tok, n_tok = [], []

@@ -33,8 +33,8 @@ import warnings
 from pathlib import Path
 
 from next_token.evaluate import evaluate
-from next_token.kneser_ney import DiscountFallbackWarning
 from next_token.language_model import LanguageModel
+from next_token.ngram.kneser_ney import DiscountFallbackWarning
 
 warnings.simplefilter("ignore", DiscountFallbackWarning)
 

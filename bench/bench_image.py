@@ -39,7 +39,7 @@ from next_token.image.palette import learn_palette
 from next_token.image.png_size import png_bytes
 from next_token.image.scanline import ScanlineModel
 from next_token.image.synthetic import scenes
-from next_token.kneser_ney import DiscountFallbackWarning
+from next_token.ngram.kneser_ney import DiscountFallbackWarning
 
 warnings.simplefilter("ignore", DiscountFallbackWarning)
 

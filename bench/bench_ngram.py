@@ -34,18 +34,18 @@ HELDOUT = SHARED / "kenlm" / "books_tail10.txt"
 def build_child(text: str, order: int, out: str | None) -> None:
     """Child process: read, encode, count, estimate (and optionally save); print JSON timings."""
     sys.path.insert(0, str(ROOT / "src"))
-    from next_token.ngram_model import NgramModel
-    from next_token.vocab import Vocabulary
+    from next_token.ngram.build import ngram_from_stream
+    from next_token.text.vocab import Vocabulary
 
     t0 = time.perf_counter()
     with open(text, encoding="utf-8") as f:
         vocab, stream = Vocabulary.build(line.split() for line in f)
     t1 = time.perf_counter()
-    model = NgramModel.from_stream(stream, order, len(vocab))
+    model = ngram_from_stream(stream, order, len(vocab))
     t2 = time.perf_counter()
     if out:
         from next_token.language_model import LanguageModel
-        from next_token.tokenizer import get_tokenizer
+        from next_token.text.tokenizer import get_tokenizer
 
         LanguageModel(model, vocab, get_tokenizer("whitespace")).save(out)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -78,7 +78,7 @@ def bench_queries(model_path: Path, heldout: Path, n_queries: int = 3000) -> dic
     t0 = time.perf_counter()
     lm = LanguageModel.load(model_path)
     load_ms = (time.perf_counter() - t0) * 1e3
-    m = lm.ngram
+    m = lm.model
     with open(heldout, encoding="utf-8") as f:
         stream = lm.vocab.encode_sentences(line.split() for line in f)
     rng = np.random.default_rng(0)
@@ -91,11 +91,11 @@ def bench_queries(model_path: Path, heldout: Path, n_queries: int = 3000) -> dic
         ctx = stream[max(start - 1, 0) : e] if stream[max(start - 1, 0)] == 1 else stream[start:e]
         contexts.append(ctx.tolist())
     for c in contexts[:200]:  # warm caches and the page cache of the mapped file
-        m.topk(c, 10)
+        m.top_k(c, 10)
     lat = []
     for c in contexts:
         t = time.perf_counter()
-        m.topk(c, 10)
+        m.top_k(c, 10)
         lat.append(time.perf_counter() - t)
     brute = []
     for c in contexts[:300]:

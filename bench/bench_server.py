@@ -201,7 +201,7 @@ def run_load(port, requests, concurrency, probe=False) -> tuple[list[float], flo
 
 def prompts(n: int, seed: int = 0) -> list[str]:
     """Prefixes (1 to 8 tokens) of held-out sentences, detokenized as a person would type them."""
-    from next_token.detokenize import detokenize
+    from next_token.text.spacing import detokenize
 
     rng = random.Random(seed)
     lines = [ln.split() for ln in HELD_OUT.read_text(encoding="utf-8").splitlines() if len(ln.split()) >= 3]

@@ -27,7 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
-from next_token.hybrid import (
+from next_token.model_file import read_model_file, write_model_file
+from next_token.ngram.build import ngram_from_stream
+from next_token.text.vocab import BOS, EOS
+from next_token.unbounded.build import build_index, suffix_array
+from next_token.unbounded.estimate import UnboundedModel
+from next_token.unbounded.index import SuffixArray
+from next_token.unbounded.mixing import (
     DEFAULT_COPY_GUARD,
     CopyGuard,
     fit_weights,
@@ -36,9 +42,6 @@ from next_token.hybrid import (
     hybrid_logprobs,
     longest_copied_span,
 )
-from next_token.model_file import read_model_file, write_model_file
-from next_token.suffix_array import BOS, EOS, SuffixArray, suffix_array
-from next_token.unbounded import UnboundedModel
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -147,10 +150,10 @@ def bench_index(name: str, train: np.ndarray, held: np.ndarray, n_queries: int, 
     # build
     times, idx = [], None
     for _ in range(repeat):
-        t, idx = timed(SuffixArray.build, train)
+        t, idx = timed(build_index, train)
         times.append(t)
     build_s = float(np.median(times))
-    plain = SuffixArray.build(train, compact=False)
+    plain = build_index(train, compact=False)
     rows.append((name, "index build (median of %d)" % repeat, f"{build_s:.2f} s", f"{train.size / build_s / 1e6:.2f} M tokens/s"))
     rows.append((name, "index size, compact", f"{idx.bytes_per_token:.2f} bytes/token",
                  f"stream {idx.stream.width} B + SA {idx.meta()['sa_width']} B per token + tables; {idx.nbytes / 1e6:.1f} MB"))
@@ -247,18 +250,13 @@ def bench_hybrid(name: str, train: np.ndarray, held: np.ndarray, vocab_size: int
     The mixing weights are fitted on a development split of the *training* text (the last 5% of
     each of 20 blocks of sentences; models rebuilt on the other 95%, dev words unseen there
     mapped to <unk> as the test's are), never on the held-out text."""
-    try:
-        from next_token.ngram_model import NgramModel
-    except ImportError as e:
-        print(f"(hybrid section skipped: {e})")
-        return
     rng = np.random.default_rng(1)
     t0 = time.perf_counter()
     fit_train, dev = heldout_split(train, 0.05, 20)
     seen = np.bincount(fit_train, minlength=vocab_size) > 0
     dev = np.where(seen[dev] | (dev <= EOS), dev, 0).astype(np.uint32)
-    ng_dev = NgramModel.from_stream(fit_train, order, vocab_size)
-    um_dev = UnboundedModel(SuffixArray.build(fit_train))
+    ng_dev = ngram_from_stream(fit_train, order, vocab_size)
+    um_dev = UnboundedModel(build_index(fit_train))
     su_dev, sn_dev = um_dev.logprobs_stream(dev), ng_dev.score_stream(dev)
     assert np.array_equal(su_dev.positions, sn_dev.positions)
     weights = fit_weights(su_dev, su_dev.prob, 10.0**sn_dev.logprob)
@@ -266,7 +264,7 @@ def bench_hybrid(name: str, train: np.ndarray, held: np.ndarray, vocab_size: int
     del ng_dev, um_dev
     rows.append((name, f"hybrid: fit weights on a dev split of training ({len(su_dev):,} dev tokens)", f"{t_fit:.1f} s",
                  "models rebuilt on 95% of training, EM"))
-    t_ng, ng = timed(NgramModel.from_stream, train, order, vocab_size)
+    t_ng, ng = timed(ngram_from_stream, train, order, vocab_size)
     rows.append((name, f"{order}-gram build (lead's engine, for reference)", f"{t_ng:.2f} s", ""))
     model = UnboundedModel(index)
     su, sn = model.logprobs_stream(held), ng.score_stream(held)

@@ -11,7 +11,7 @@ from next_token.evaluate import evaluate
 from next_token.language_model import LanguageModel
 
 # Tiny corpora make unusual counts-of-counts; the fallback discounts are expected here.
-pytestmark = pytest.mark.filterwarnings("ignore::next_token.kneser_ney.DiscountFallbackWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::next_token.ngram.kneser_ney.DiscountFallbackWarning")
 
 TRAIN = """the cat sat on the mat .
 the cat ate the rat .
@@ -131,3 +131,42 @@ def test_property_against_reference(train, test, order):
     assert ev.keystrokes[1].keystrokes == total
     assert {k: ev.keystrokes[k].with_suggestions for k in (1, 2)} == typed
     assert not math.isnan(ev.perplexity)
+
+
+# The context policy: evaluate() must ask the model exactly what predict() asks it. An order-2
+# model with unbounded context reads the whole sentence; here "the" alone cannot tell "mat" from
+# "log", the sentence can. (Before there was one policy, evaluate cut every context to N-1
+# tokens and reported top-1 0.64 for such a model where predict() gave 0.87.)
+PROBE_TRAIN = "\n".join(
+    ["the cat sat on the mat .", "the dog sat on the log .", "a cat lay by the mat .", "a dog lay by the log ."] * 12
+)
+PROBE_TEST = "the cat sat on the mat .\nthe dog lay by the log .\na cat sat on the mat .\nthe zebra sat on the rug .\n"
+MODEL_KINDS = {
+    "word n-gram": dict(order=2),
+    "word unbounded": dict(order=2, unbounded=True),
+    "whitespace": dict(order=3, tokenizer="whitespace"),
+    "char": dict(order=4, tokenizer="char"),
+    "bpe": dict(order=3, tokenizer="bpe", bpe_vocab_size=60),
+}
+
+
+@pytest.mark.parametrize("kind", MODEL_KINDS)
+def test_accuracy_equals_a_loop_over_predict(kind):
+    lm = LanguageModel.train(text=PROBE_TRAIN, **MODEL_KINDS[kind])
+    ev = evaluate(lm, PROBE_TEST, accuracy_ks=(1, 2), keystroke_ks=())
+    hits, positions = {1: 0, 2: 0}, 0
+    for sent in lm.tokenizer.sentences(PROBE_TEST):
+        for i, target in enumerate(sent + ["</s>"]):
+            shown = [p.token for p in lm.predict(sent[:i], k=2)]
+            positions += 1
+            for k in hits:
+                hits[k] += lm.vocab.id(target) != 0 and target in shown[:k]
+    assert ev.tokens == positions
+    assert ev.accuracy == {k: hits[k] / positions for k in hits}
+
+
+def test_the_probe_needs_the_whole_sentence():
+    """The probe above can fail: with unbounded context the model is right more often."""
+    plain = evaluate(LanguageModel.train(text=PROBE_TRAIN, order=2), PROBE_TEST, keystroke_ks=())
+    whole = evaluate(LanguageModel.train(text=PROBE_TRAIN, order=2, unbounded=True), PROBE_TEST, keystroke_ks=())
+    assert whole.accuracy[1] > plain.accuracy[1] + 0.05

@@ -2,10 +2,9 @@
 
 import pytest
 
-from next_token.corpus import Text
 from next_token.errors import CorpusError, InputError, ModelFileError
 from next_token.language_model import LanguageModel
-
+from next_token.text.corpus import Text
 from shared_data import BOOKS_DIR, need_shared
 
 STORY = (
@@ -116,7 +115,7 @@ def test_loaded_vocabulary_finds_tokens_without_decoding_everything(lm, tmp_path
 
 def test_nucleus_sampling_only_draws_from_the_nucleus(lm):
     ctx = lm.context_ids("The")
-    probs = lm.ngram.distribution(ctx)
+    probs = lm.model.distribution(ctx)
     order = [int(i) for i in probs.argsort()[::-1] if i != 0]
     cum, nucleus = 0.0, set()
     for i in order:

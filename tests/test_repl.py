@@ -20,7 +20,7 @@ from next_token.errors import InputError
 from next_token.language_model import LanguageModel, Prediction
 from next_token.repl import Repl, bar_chart
 
-pytestmark = pytest.mark.filterwarnings("ignore::next_token.kneser_ney.DiscountFallbackWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::next_token.ngram.kneser_ney.DiscountFallbackWarning")
 
 NTP = Path(sys.executable).parent / "ntp"
 TEXT = """The cat sat on the mat. The cat sat on the mat, and the dog sat on the log.

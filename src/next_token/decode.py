@@ -1,7 +1,8 @@
 """Decoding: turn next-token distributions into token sequences.
 
-Works on any model with `topk(context_ids, k) -> (ids, probs)` and
-`distribution(context_ids) -> probs`, on token ids with `<s>` / `</s>` marking sentences:
+Works on any model of the `protocol.TokenModel` contract (`top_k(context_ids, k) -> (ids,
+probs)` and `distribution(context_ids) -> probs`), on token ids with `<s>` / `</s>` marking
+sentences:
 
 - greedy: the most probable token at each step;
 - beam search: the k most probable whole continuations (to the end of the sentence);
@@ -21,7 +22,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from .vocab import BOS, EOS, UNK
+from .text.vocab import BOS, EOS, UNK
 
 
 class RepeatGuard:
@@ -80,7 +81,7 @@ def greedy(model, context: list[int], max_tokens: int, no_repeat_ngram: int | No
 
 def _best_allowed(model, ctx, guard: RepeatGuard, allow_unk: bool):
     for k in (8, 64, 512):
-        ids, probs = model.topk(ctx, k)
+        ids, probs = model.top_k(ctx, k)
         for tok, p in zip(ids.tolist(), probs.tolist()):
             if (allow_unk or tok != UNK) and guard.allows(tok):
                 return tok, p
@@ -113,7 +114,7 @@ def beam_search(model, context: list[int], k: int, max_tokens: int, width: int |
     for step in range(max_tokens):
         candidates = []
         for b in beams:
-            ids, probs = model.topk(b.context, width)
+            ids, probs = model.top_k(b.context, width)
             for tok, p in zip(ids.tolist(), probs.tolist()):
                 if tok == UNK or not b.guard.allows(tok) or p <= 0:
                     continue
@@ -192,12 +193,12 @@ def _candidates(model, ctx, temperature, top_k, top_p):
     """(ids, probs, complete): the tokens to draw from, best first; `complete` says whether
     they are the whole distribution (else the top of it, which top-p then cuts)."""
     if top_k:
-        return (*model.topk(ctx, top_k), True)
+        return (*model.top_k(ctx, top_k), True)
     if top_p is not None and top_p < 1.0 and temperature == 1.0:
         # The nucleus is a prefix of the exact top-k; a peaked distribution's fits in the top 64.
         # A wider one is cheaper to cut from the sorted full distribution (below) than from a
         # top-k of thousands, whose selection runs in Python.
-        ids, probs = model.topk(ctx, 64)
+        ids, probs = model.top_k(ctx, 64)
         if probs.sum() >= top_p or len(ids) < 64:
             return ids, probs, len(ids) < 64
     probs = model.distribution(ctx)

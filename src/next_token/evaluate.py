@@ -14,7 +14,7 @@ Perplexity
 
 Next-token accuracy (top-1, top-k)
     The share of the T scored positions (`</s>` targets included) whose true next token is among
-    the model's exact top-k (`NgramModel.topk`, ties broken by smaller id, as `predict` does). A
+    the model's exact top-k (`top_k`, ties broken by smaller id, as `predict` does). A
     target the vocabulary does not know (`<unk>`) always counts as a miss, even when `<unk>`
     itself is predicted.
 
@@ -58,14 +58,12 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from .arguments import check_int
 from .errors import InputError
-from .vocab import EOS, UNK
+from .text.vocab import EOS, UNK
 
 DEFAULT_ACCURACY_KS = (1, 5)
 DEFAULT_KEYSTROKE_KS = (1, 3, 5)
-
-# Tokenizers whose tokens carry their own spaces ("▁"); the others are separated by one space.
-_SPACE_IN_TOKEN = frozenset({"char", "bpe"})
 
 
 @dataclass
@@ -143,8 +141,8 @@ def evaluate(
     accuracy_ks = _positive_ints(accuracy_ks, "accuracy_ks")
     keystroke_ks = _positive_ints(keystroke_ks, "keystroke_ks")
     for name, v in (("max_sentences", max_sentences), ("keystroke_sentences", keystroke_sentences)):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
-            raise InputError(f"{name} must be a non-negative integer, got {v!r}")
+        if v is not None:
+            check_int(v, name, 0)
 
     sents = []
     for s in model.tokenizer.sentences(text):
@@ -154,8 +152,7 @@ def evaluate(
     if not sents:
         raise InputError("the text is empty: nothing to evaluate")
     stream = model.vocab.encode_sentences(sents).astype(np.int64)
-    ngram = model.ngram
-    scored = ngram.score_stream(stream)
+    scored = model.model.score_stream(stream)
 
     n_sim = len(sents) if keystroke_sentences is None else min(keystroke_sentences, len(sents))
     if not keystroke_ks:
@@ -167,7 +164,6 @@ def evaluate(
     targets = scored.token_ids.astype(np.int64)
     rank0 = np.full(len(targets), kmax, dtype=np.int64)
     cache: dict[tuple[int, ...], list[int]] = {}
-    N = ngram.order
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(targets), unit="tok", desc="evaluating", disable=not progress, leave=False)
@@ -176,10 +172,10 @@ def evaluate(
     for si, sent in enumerate(sents):
         end = start + len(sent) + 2  # <s> tokens... </s>
         for p in range(start + 1, end):
-            ctx = tuple(stream[max(start, p - (N - 1)) : p].tolist())
+            ctx = tuple(model.trim(stream[start:p].tolist()))  # the context policy of predict()
             best = cache.get(ctx)
             if best is None:
-                best = ngram.topk(list(ctx), kmax)[0].tolist()
+                best = model.model.top_k(list(ctx), kmax)[0].tolist()
                 if len(cache) < 200_000:
                     cache[ctx] = best
             t = int(stream[p])
@@ -214,7 +210,7 @@ class _Typist:
         self.model = model
         self.ks = list(ks)
         self.kmax = max(ks)
-        self.space_in_token = model.tokenizer.name in _SPACE_IN_TOKEN
+        self.space_in_token = model.tokenizer.space_in_token
         self.keystrokes = 0
         self.tokens = 0
         self.typed = {k: 0 for k in ks}
@@ -232,7 +228,7 @@ class _Typist:
                     accepted_at[k] = 0
             pending = [k for k in self.ks if k not in accepted_at]
             if pending and last_j >= 1:
-                probs = self.model.ngram.distribution(context)
+                probs = self.model.model.distribution(context)
                 pt = probs[token_id]
                 for j in range(1, last_j + 1):
                     ids = self.model.vocab.with_prefix(token[:j])  # what predict(prefix=) ranks
@@ -260,9 +256,4 @@ class _Typist:
 
 
 def _positive_ints(values: Iterable[int], name: str) -> list[int]:
-    out = []
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
-            raise InputError(f"{name} must hold positive integers, got {v!r}")
-        out.append(int(v))
-    return sorted(set(out))
+    return sorted({check_int(v, f"each of {name}") for v in values})

@@ -8,17 +8,17 @@
     lm.perplexity("Some held-out text.")
     lm.save("books.ntp"); LanguageModel.load("books.ntp")
 
-It glues the pipeline together (corpus -> tokenizer -> vocab -> counts -> Kneser-Ney -> decode)
-and turns prompts into token-id contexts: the context of a prompt is its last sentence, after
-`<s>`, so "The sun" is scored as a sentence start, and backoff lets any fragment match wherever
-it occurred in the corpus.
+It holds a model over token ids (`protocol.TokenModel`: an n-gram, or the hybrid with unbounded
+context), its vocabulary and its tokenizer, and owns the one context policy every face shares
+(predict, evaluate, the REPL, the server): the context of a prompt is its last sentence, after
+`<s>`, trimmed to what the model reads (`context_window`). So "The sun" is scored as a sentence
+start, and backoff lets any fragment match wherever it occurred in the corpus.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -26,14 +26,16 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from . import __version__
-from .corpus import Text, iter_texts
+from .arguments import check_int, check_number
 from .decode import beam_search, greedy, sample
 from .errors import CorpusError, InputError, ModelFileError
 from .model_file import read_model_file, write_model_file
-from .ngram_model import NgramModel
+from .protocol import TokenModel
 from .stops import StopScanner
-from .tokenizer import Tokenizer, get_tokenizer, tokenizer_from_config
-from .vocab import BOS, EOS, Vocabulary
+from .text.corpus import Text, iter_texts
+from .text.tokenizer import Tokenizer, get_tokenizer, tokenizer_from_config
+from .text.vocab import BOS, EOS, Vocabulary
+from .training import TrainingConfig, train_model
 
 MAX_K = 10_000
 MAX_TOKENS = 10_000
@@ -70,10 +72,10 @@ class Score:
 
 
 class LanguageModel:
-    """A trained model plus its tokenizer and vocabulary."""
+    """A trained model over token ids plus its tokenizer and vocabulary."""
 
-    def __init__(self, ngram: NgramModel, vocab: Vocabulary, tokenizer: Tokenizer, meta: dict | None = None):
-        self.ngram = ngram
+    def __init__(self, model: TokenModel, vocab: Vocabulary, tokenizer: Tokenizer, meta: dict | None = None):
+        self.model = model
         self.vocab = vocab
         self.tokenizer = tokenizer
         self.meta = dict(meta or {})
@@ -91,15 +93,18 @@ class LanguageModel:
         tokenizer: str | Tokenizer = "word",
         bpe_vocab_size: int = 8000,
         unbounded: bool = False,
+        discount_fallback: str = "warn",
         progress: bool = False,
     ) -> "LanguageModel":
         """Train on files, folders, globs, "-" (stdin) or `Text` objects; or on `text=` directly.
 
         `unbounded=True` also indexes the corpus with a suffix array and mixes the longest
-        matching context's continuations into every prediction (see hybrid_model.py).
+        matching context's continuations into every prediction (see unbounded/hybrid.py).
+        `discount_fallback` says what to do when the text is too small for Kneser-Ney
+        discounts: "warn" (substitute fixed ones), "ignore" or "raise".
         """
-        if not isinstance(order, int) or not 1 <= order <= 12:
-            raise InputError(f"order must be an integer from 1 to 12, got {order!r}")
+        config = TrainingConfig(order=order, tokenizer=tokenizer, vocab_size=bpe_vocab_size,
+                                unbounded=unbounded, discount_fallback=discount_fallback, progress=progress)
         srcs: list = []
         if sources is not None:
             srcs.extend([sources] if isinstance(sources, (str, os.PathLike, Text)) else list(sources))
@@ -107,49 +112,12 @@ class LanguageModel:
             srcs.append(Text(text))
         if not srcs:
             raise CorpusError("nothing to train on: give files, folders or globs, or text=")
-        t0 = time.perf_counter()
-        texts = list(iter_texts(srcs))
-        return cls._train_texts(texts, order, tokenizer, bpe_vocab_size, progress, t0,
-                                source=[str(s) if not isinstance(s, Text) else "<text>" for s in srcs],
-                                unbounded=unbounded)
+        names = [str(s) if not isinstance(s, Text) else "<text>" for s in srcs]
+        return cls._from_trained(train_model(iter_texts(srcs), config, source=names))
 
     @classmethod
-    def _train_texts(cls, texts, order, tokenizer, bpe_vocab_size, progress, t0, source, unbounded=False):
-        from tqdm.auto import tqdm
-
-        tok = get_tokenizer(tokenizer, **({"vocab_size": bpe_vocab_size} if tokenizer == "bpe" else {})) \
-            if isinstance(tokenizer, str) else tokenizer
-        if tok.needs_training:
-            tok = tok.fit(t for _, t in texts)
-        total_chars = sum(len(t) for _, t in texts)
-        bar = tqdm(total=total_chars, unit="char", unit_scale=True, desc="tokenizing", disable=not progress)
-
-        def sentences():
-            for _, t in texts:
-                yield from tok.sentences(t)
-                bar.update(len(t))
-
-        vocab, stream = Vocabulary.build(sentences())
-        bar.close()
-        n_sent = int((stream == BOS).sum())
-        if n_sent == 0:
-            raise CorpusError("the corpus is empty: no sentence with a token was found in it")
-        with tqdm(total=order, desc=f"counting {order}-grams", disable=not progress) as cbar:
-            if unbounded:
-                from .hybrid_model import HybridModel
-
-                cbar.set_description("fitting the mix, indexing and counting")
-                ngram = HybridModel.build(stream, order, len(vocab), progress=cbar)
-            else:
-                ngram = NgramModel.from_stream(stream, order, len(vocab), progress=cbar)
-        meta = {
-            "source": source,
-            "documents": len(texts),
-            "sentences": n_sent,
-            "tokens": int(len(stream) - 2 * n_sent),
-            "train_seconds": round(time.perf_counter() - t0, 3),
-        }
-        return cls(ngram, vocab, tok, meta)
+    def _from_trained(cls, trained) -> "LanguageModel":
+        return cls(trained.model, trained.vocab, trained.tokenizer, trained.info)
 
     @classmethod
     def default(cls, progress: bool = False, rebuild: bool = False) -> "LanguageModel":
@@ -158,7 +126,7 @@ class LanguageModel:
         The cache is keyed by this package's version and the corpus fingerprint (the Python
         version), so an upgrade rebuilds it.
         """
-        from .default_corpus import corpus_fingerprint, default_corpus_texts
+        from .text.builtin import python_docs_fingerprint, python_docs_texts
 
         path = default_model_path()
         if path.exists() and not rebuild:
@@ -166,10 +134,9 @@ class LanguageModel:
                 return cls.load(path)
             except ModelFileError:
                 pass  # a stale or damaged cache: rebuild it
-        t0 = time.perf_counter()
-        texts = list(default_corpus_texts())
-        lm = cls._train_texts(texts, 5, "word", 0, progress, t0, source=["python-docs"])
-        lm.meta["corpus"] = f"python-docs ({corpus_fingerprint('python-docs')})"
+        config = TrainingConfig(order=5, tokenizer="word", progress=progress)
+        lm = cls._from_trained(train_model(python_docs_texts(), config, source=["python-docs"]))
+        lm.meta["corpus"] = f"python-docs ({python_docs_fingerprint()})"
         try:
             lm.save(path)
         except OSError:
@@ -180,7 +147,7 @@ class LanguageModel:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the model to one file, atomically (see model_file.py)."""
-        ngram_meta, arrays = self.ngram.to_arrays()
+        ngram_meta, arrays = self.model.to_arrays()
         arrays.update(self.vocab.to_arrays())
         meta = {
             "package_version": __version__,
@@ -197,61 +164,68 @@ class LanguageModel:
         _, meta, arrays = read_model_file(path, expected_kind="language-model")
         try:
             if "unbounded" in meta["ngram"]:
-                from .hybrid_model import HybridModel
+                from .unbounded.hybrid import HybridModel
 
-                ngram = HybridModel.from_arrays(meta["ngram"], arrays)
+                model = HybridModel.from_arrays(meta["ngram"], arrays)
             else:
-                ngram = NgramModel.from_arrays(meta["ngram"], arrays)
+                from .ngram.model import NgramModel
+
+                model = NgramModel.from_arrays(meta["ngram"], arrays)
             vocab = Vocabulary.from_arrays(arrays)
             tok = tokenizer_from_config(meta["tokenizer"])
         except (KeyError, ValueError, UnicodeDecodeError) as e:
             raise ModelFileError(f"{path} is corrupted or incomplete: {e}") from None
-        if len(vocab) != ngram.vocab_size:
+        if len(vocab) != model.vocab_size:
             raise ModelFileError(f"{path} is corrupted: vocabulary and n-gram tables disagree")
-        lm = cls(ngram, vocab, tok, meta.get("info", {}))
+        lm = cls(model, vocab, tok, meta.get("info", {}))
         lm.path = str(path)
         return lm
 
     @classmethod
     def from_arpa(cls, path: str | os.PathLike, tokenizer: str = "whitespace") -> "LanguageModel":
         """Read an ARPA file (KenLM, SRILM, ...) into a queryable model."""
-        from .arpa import read_arpa
+        from .ngram.arpa import read_arpa
 
         ngram, vocab = read_arpa(path)
         return cls(ngram, vocab, get_tokenizer(tokenizer), {"source": [str(path)], "imported_from": "arpa"})
 
     def to_arpa(self, path: str | os.PathLike) -> None:
         """Write the model as an ARPA file that KenLM and SRILM load."""
-        from .arpa import write_arpa
+        from .ngram.arpa import write_arpa
 
-        write_arpa(self.ngram, self.vocab, path)
+        write_arpa(self.model.ngram, self.vocab, path)
 
     # ------------------------------------------------------------------ prompts
 
     @property
     def order(self) -> int:
-        return self.ngram.order
+        return self.model.order
 
-    def context_ids(self, prompt: str) -> list[int]:
-        """`<s>` followed by the ids of the prompt's last sentence (unknown tokens -> `<unk>`)."""
-        if not isinstance(prompt, str):
-            raise InputError(f"the prompt must be a string, got {type(prompt).__name__}")
-        last: list[str] = []
-        for sent in self.tokenizer.sentences(prompt):
-            last = sent
-        if last and prompt[-1:].isspace() and _ends_sentence(last):
-            last = []  # "The cat sat. " : the next token starts a new sentence
-        ids = [BOS] + [self.vocab.id(t) for t in last]
-        if getattr(self.ngram, "context_limit", 0) is None:
-            return ids  # the unbounded part uses the whole sentence
-        return ids[-(self.order - 1) :] if self.order > 1 else [BOS]
+    def context_ids(self, prompt: str | Sequence[str]) -> list[int]:
+        """The ids the model is asked about after `prompt`: the context policy of every face.
 
-    def _check_k(self, k, name="k", limit=MAX_K) -> int:
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
-            raise InputError(f"{name} must be a positive integer, got {k!r}")
-        if k > limit:
-            raise InputError(f"{name} must be at most {limit}, got {k}")
-        return int(k)
+        `prompt` is text, or a list of tokens (taken as the sentence so far). Text is cut into
+        sentences and only the last one counts; a prompt that ends a sentence and then a space
+        ("The cat sat. ") asks what starts the next one. The ids are `<s>` followed by the
+        sentence's tokens (unknown ones as `<unk>`), trimmed to the model's context window.
+        """
+        if isinstance(prompt, str):
+            last: list[str] = []
+            for sent in self.tokenizer.sentences(prompt):
+                last = sent
+            if last and prompt[-1:].isspace() and self.tokenizer.ends_sentence(last):
+                last = []  # "The cat sat. " : the next token starts a new sentence
+        elif isinstance(prompt, (list, tuple)) and all(isinstance(t, str) for t in prompt):
+            last = list(prompt)
+        else:
+            raise InputError(f"the prompt must be a string or a list of tokens, got {type(prompt).__name__}")
+        return self.trim([BOS] + [self.vocab.id(t) for t in last])
+
+    def trim(self, ids: Sequence[int]) -> list[int]:
+        """The last `context_window` ids of a context that starts at `<s>` (all, when unbounded)."""
+        ids = list(ids)
+        w = self.model.context_window
+        return ids if w is None else ids[len(ids) - w :] if w else []
 
     def _text_of(self, prompt: str, ids: Sequence[int]) -> str:
         """The text to append to `prompt` for the generated ids; sentences end where `</s>` is."""
@@ -268,27 +242,28 @@ class LanguageModel:
 
     # ------------------------------------------------------------------ predictions
 
-    def predict(self, context: str = "", k: int = 10, prefix: str | None = None) -> list[Prediction]:
+    def predict(self, context: str | Sequence[str] = "", k: int = 10, prefix: str | None = None) -> list[Prediction]:
         """The k most probable next tokens after `context`, best first (exact, with probabilities).
 
-        `</s>` stands for the end of the sentence. With `prefix`, only tokens that start with it
-        are ranked (autocomplete of a word being typed); probabilities stay unnormalized.
+        `context` is text or a list of tokens. `</s>` stands for the end of the sentence. With
+        `prefix`, only tokens that start with it are ranked (autocomplete of a word being
+        typed); probabilities stay unnormalized.
         """
-        k = self._check_k(k)
+        k = check_int(k, "k", 1, MAX_K)
         ctx = self.context_ids(context)
         if prefix:
-            probs = self.ngram.distribution(ctx)
+            probs = self.model.distribution(ctx)
             cand = self.vocab.with_prefix(prefix)
             if len(cand) == 0:
                 return []
             best = cand[np.lexsort((cand, -probs[cand]))[:k]]
             return [Prediction(self.vocab.tokens[i], float(probs[i])) for i in best]
-        ids, probs = self.ngram.topk(ctx, k)
+        ids, probs = self.model.top_k(ctx, k)
         return [Prediction(self.vocab.tokens[i], float(p)) for i, p in zip(ids.tolist(), probs.tolist())]
 
     def predict_sequence(self, context: str, n: int = 5, no_repeat_ngram: int | None = 3) -> Completion:
         """The n most likely next tokens, one greedy step at a time (may run past a sentence end)."""
-        n = self._check_k(n, "n", MAX_TOKENS)
+        n = check_int(n, "n", 1, MAX_TOKENS)
         ctx = self.context_ids(context)
         steps = greedy(self._decoder(ctx), ctx, n, no_repeat_ngram, stop_at_eos=False)
         ids = [t for t, _ in steps]
@@ -298,7 +273,7 @@ class LanguageModel:
     def complete(self, prompt: str, max_tokens: int = 30, no_repeat_ngram: int | None = 3) -> str:
         """The most likely continuation of `prompt` to the end of its sentence (greedy)."""
         self._nonempty(prompt)
-        max_tokens = self._check_k(max_tokens, "max_tokens", MAX_TOKENS)
+        max_tokens = check_int(max_tokens, "max_tokens", 1, MAX_TOKENS)
         ctx = self.context_ids(prompt)
         steps = greedy(self._decoder(ctx), ctx, max_tokens, no_repeat_ngram)
         return self._text_of(prompt, [t for t, _ in steps])
@@ -307,8 +282,8 @@ class LanguageModel:
                     no_repeat_ngram: int | None = 3) -> list[Completion]:
         """k alternative continuations to the end of the sentence (beam search, deduplicated)."""
         self._nonempty(prompt)
-        k = self._check_k(k, limit=100)
-        max_tokens = self._check_k(max_tokens, "max_tokens", 200)
+        k = check_int(k, "k", 1, 100)
+        max_tokens = check_int(max_tokens, "max_tokens", 1, 200)
         ctx = self.context_ids(prompt)
         found = beam_search(self._decoder(ctx), ctx, k, max_tokens, no_repeat_ngram=no_repeat_ngram)
         out, seen = [], set()
@@ -336,15 +311,14 @@ class LanguageModel:
 
     def _generate(self, prompt, max_tokens, temperature, top_k, top_p, seed, stop, no_repeat_ngram):
         """Yield (text piece, token, probability); stops before any `stop` string."""
-        max_tokens = self._check_k(max_tokens, "max_tokens", MAX_TOKENS)
-        if not isinstance(temperature, (int, float)) or not 0 <= temperature <= 100:
-            raise InputError(f"temperature must be a number from 0 to 100, got {temperature!r}")
+        max_tokens = check_int(max_tokens, "max_tokens", 1, MAX_TOKENS)
+        temperature = check_number(temperature, "temperature", 0, 100)
         if top_k is not None:
-            top_k = self._check_k(top_k, "top_k")
-        if top_p is not None and not (isinstance(top_p, (int, float)) and 0 < top_p <= 1):
-            raise InputError(f"top_p must be in (0, 1], got {top_p!r}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-            raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+            top_k = check_int(top_k, "top_k", 1, MAX_K)
+        if top_p is not None:
+            top_p = check_number(top_p, "top_p", 0, 1, low_open=True)
+        if seed is not None:
+            seed = check_int(seed, "seed", 0)
         scanner = StopScanner(stop)  # holds back text that could still grow into a stop string
         rng = np.random.default_rng(seed)
         text = ""  # everything generated so far
@@ -365,18 +339,18 @@ class LanguageModel:
         if tail:
             yield tail, EOS, 1.0
 
-    def _decoder(self, context: list[int]):
-        """The model decoding runs on: with the unbounded part, its copy guard is switched on."""
-        view = getattr(self.ngram, "generation_view", None)
-        return view(context) if view else self.ngram
+    def _decoder(self, context: list[int]) -> TokenModel:
+        """The model decoding runs on (with unbounded context, its copy guard is switched on)."""
+        return self.model.generation_view(context)
 
     def explain(self, context: str, limit: int = 2) -> dict:
         """Where a prediction comes from: the longest part of the context seen in the corpus,
         how often, and `limit` places it occurs, with the sentence around each (unbounded models)."""
-        explain = getattr(self.ngram, "explain", None)
-        if explain is None:
+        if self.model.corpus_index is None:
             raise InputError("this model has no corpus index: train it with unbounded=True (ntp train --unbounded)")
-        e = explain(self.context_ids(context), limit)
+        from .unbounded.estimate import UnboundedModel
+
+        e = UnboundedModel(self.model.corpus_index).explain(self.context_ids(context), limit)
         toks = self.vocab.tokens
         words = lambda ids: [toks[int(i)] for i in ids if int(i) > 2]  # noqa: E731
         places = []
@@ -414,7 +388,7 @@ class LanguageModel:
         if not sents:
             raise InputError("the text is empty: nothing to score")
         stream = self.vocab.encode_sentences(sents)
-        s = self.ngram.score_stream(stream)
+        s = self.model.score_stream(stream)
         pairs = []
         if per_token:  # the text's own tokens (an OOV keeps its spelling), then </s> per sentence
             flat = [t for sent in sents for t in sent + [END_OF_SENTENCE]]
@@ -430,9 +404,9 @@ class LanguageModel:
         return {
             "order": self.order,
             "vocab_size": len(self.vocab),
-            "ngrams": self.ngram.sizes,
+            "ngrams": self.model.sizes,
             "tokenizer": self.tokenizer.name,
-            "unbounded": hasattr(self.ngram, "index"),
+            "unbounded": self.model.corpus_index is not None,
             "package_version": __version__,
             "path": self.path,
             **self.meta,
@@ -442,26 +416,10 @@ class LanguageModel:
         return f"LanguageModel(order={self.order}, vocab={len(self.vocab)}, tokenizer={self.tokenizer.name!r})"
 
 
-_SENTENCE_END = {".", "!", "?", "…"}
-_CLOSERS = {'"', "'", "”", "’", ")", "]", "»"}
-
-
-def _ends_sentence(tokens: Sequence[str]) -> bool:
-    """Whether a token list ends with sentence-final punctuation (closing quotes allowed)."""
-    i = len(tokens) - 1
-    while i >= 0 and tokens[i] in _CLOSERS:
-        i -= 1
-    return i >= 0 and tokens[i].replace("\u2581", "") in _SENTENCE_END
-
-
 def default_model_path() -> Path:
     """Where the default model is cached: $NTP_CACHE_DIR, else the user's cache directory."""
-    from .default_corpus import corpus_fingerprint
+    from .files import cache_dir
+    from .text.builtin import python_docs_fingerprint
 
-    base = os.environ.get("NTP_CACHE_DIR")
-    if not base:
-        from platformdirs import user_cache_dir
-
-        base = user_cache_dir("next-token-prediction")
-    tag = "".join(c if c.isalnum() or c in ".-" else "_" for c in corpus_fingerprint("python-docs"))
-    return Path(base) / f"default-{__version__}-{tag}.ntp"
+    tag = "".join(c if c.isalnum() or c in ".-" else "_" for c in python_docs_fingerprint())
+    return cache_dir() / f"default-{__version__}-{tag}.ntp"

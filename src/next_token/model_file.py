@@ -14,9 +14,8 @@ Why this and not pickle or npz: the file must not depend on the Python version, 
 open when it comes from someone else, and must be memory-mapped so that loading costs the same
 few milliseconds whatever the model's size (npz members are zip entries and cannot be mapped).
 
-Writes are atomic: the bytes go to a temporary file in the target's directory, are fsync'ed, and
-the temporary file is renamed over the target. A crash or Ctrl-C at any moment leaves either the
-old file or the new one, never a half-written file.
+Writes are atomic (`files.atomic_write`): a crash or Ctrl-C at any moment leaves either the old
+file or the new one, never a half-written file.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ import json
 import mmap
 import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 from typing import Any, Mapping
@@ -33,6 +31,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from .errors import ModelFileError
+from .files import atomic_write
 
 MAGIC = b"NTPMODEL"
 FORMAT_VERSION = 1
@@ -52,7 +51,6 @@ def write_model_file(
     `kind` names what the file holds ("ngram", "image", ...) so that loading the wrong kind of
     model gives a clear error instead of a confusing one.
     """
-    path = Path(path)
     table: dict[str, dict[str, Any]] = {}
     ordered: list[tuple[str, np.ndarray]] = []
     for name, arr in arrays.items():
@@ -77,34 +75,13 @@ def write_model_file(
     header = header.ljust(header_len_guess, b" ")
     total = pos
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(_PREFIX.pack(MAGIC, FORMAT_VERSION, zlib.crc32(header), len(header)))
-            f.write(header)
-            for name, a in ordered:
-                f.seek(table[name]["offset"])
-                f.write(memoryview(a).cast("B") if a.nbytes else b"")
-            f.truncate(total)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        # Ctrl-C included: never leave the temporary file behind, never touch the old target.
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:  # make the rename itself durable
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
+    with atomic_write(path) as f:
+        f.write(_PREFIX.pack(MAGIC, FORMAT_VERSION, zlib.crc32(header), len(header)))
+        f.write(header)
+        for name, a in ordered:
+            f.seek(table[name]["offset"])
+            f.write(memoryview(a).cast("B") if a.nbytes else b"")
+        f.truncate(total)
 
 
 def _little_endian() -> bool:

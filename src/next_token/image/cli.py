@@ -6,42 +6,25 @@ one-line message and exit status 1 (also when this group is used on its own).
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
 import click
 
-from ..errors import NtpError
+from ..cli.group import ErrorReportingGroup
+from ..cli.options import emit_json, human_bytes, json_option
 from .context import DEFAULT_CONTEXT
 
-
-class _ImageGroup(click.Group):
-    """A click group that turns library errors into a one-line message and exit status 1."""
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except NtpError as e:
-            raise click.ClickException(str(e)) from None
-
-
-image_group = _ImageGroup("image", help="Next-pixel prediction: train on images, generate, fill holes, evaluate.")
+image_group = ErrorReportingGroup("image", help="Next-pixel prediction: train on images, generate, fill holes, evaluate.")
 
 _model = click.option("-m", "--model", "model_path", required=True, metavar="MODEL", type=click.Path(dir_okay=False),
                       help="Image model file (written by `ntp image train`).")
-_json = click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts) instead of text.")
 _seed = click.option("--seed", default=None, type=int, help="Same seed, same picture.")
 _top_k = click.option("--top-k", default=None, type=click.IntRange(1, 65535), help="Sample only among the k best colours.")
 
 
-def _emit(obj) -> None:
-    click.echo(json.dumps(obj, indent=2))
-
-
 def _size(path) -> str:
-    n = os.path.getsize(path)
-    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.1f} kB"
+    return human_bytes(os.path.getsize(path))
 
 
 @image_group.command()
@@ -54,7 +37,7 @@ def _size(path) -> str:
                    "(W N NW NE WW NN NWW NEE NNW NNE WWW NNN).")
 @click.option("--max-side", default=None, type=click.IntRange(1), help="Shrink images so their longer side is at most this first.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the palette's k-means.")
-@_json
+@json_option
 def train(sources, output, palette_size, context, max_side, seed, as_json):
     """Train an image model on SOURCES: image files, folders (searched recursively) or globs.
 
@@ -82,7 +65,7 @@ def train(sources, output, palette_size, context, max_side, seed, as_json):
         "ngrams": m.ngram.sizes,
     }
     if as_json:
-        _emit(info)
+        emit_json(info)
         return
     click.echo(
         f"trained on {info['images']} image(s), {info['pixels']:,} pixels in {seconds:.2f} s "
@@ -101,7 +84,7 @@ def train(sources, output, palette_size, context, max_side, seed, as_json):
               help="0 = always the most likely colour (flat); below 1 smoother, above 1 noisier.")
 @_top_k
 @_seed
-@_json
+@json_option
 def generate(model_path, output, width, height, temperature, top_k, seed, as_json):
     """Sample a new picture pixel by pixel and write it as a PNG.
 
@@ -118,7 +101,7 @@ def generate(model_path, output, width, height, temperature, top_k, seed, as_jso
     seconds = time.perf_counter() - t0
     save_png(img, output)
     if as_json:
-        _emit({"output": str(output), "width": width, "height": height, "seconds": round(seconds, 3)})
+        emit_json({"output": str(output), "width": width, "height": height, "seconds": round(seconds, 3)})
     else:
         click.echo(f"wrote {output} ({width}x{height}, sampled in {seconds:.2f} s)")
 
@@ -138,7 +121,7 @@ def generate(model_path, output, width, height, temperature, top_k, seed, as_jso
               help="Also draw the kept pixels in palette colours, so the fill does not stand out by colour depth.")
 @_top_k
 @_seed
-@_json
+@json_option
 def fill(image, mask, model_path, output, temperature, proposals, sweeps, quantize_known, top_k, seed, as_json):
     """Generate the region of IMAGE that MASK marks (white = fill) from its surroundings.
 
@@ -160,7 +143,7 @@ def fill(image, mask, model_path, output, temperature, proposals, sweeps, quanti
     seconds = time.perf_counter() - t0
     save_png(out, output)
     if as_json:
-        _emit({"output": str(output), "filled_pixels": int(hole.sum()), "seconds": round(seconds, 3)})
+        emit_json({"output": str(output), "filled_pixels": int(hole.sum()), "seconds": round(seconds, 3)})
     else:
         click.echo(f"wrote {output} ({int(hole.sum()):,} pixels filled in {seconds:.2f} s)")
 
@@ -168,7 +151,7 @@ def fill(image, mask, model_path, output, temperature, proposals, sweeps, quanti
 @image_group.command("eval")
 @click.argument("images", nargs=-1, required=True)
 @_model
-@_json
+@json_option
 def evaluate(images, model_path, as_json):
     """Bits per pixel of IMAGES under the model, against PNG at the same palette.
 
@@ -203,7 +186,7 @@ def evaluate(images, model_path, as_json):
         "png_bits_per_pixel": float(np.sum([r["png_bits_per_pixel"] * r["pixels"] for r in rows]) / total),
     }
     if as_json:
-        _emit({"images": rows, "total": summary})
+        emit_json({"images": rows, "total": summary})
         return
     width = max(len(os.path.basename(r["image"])) for r in rows + [{"image": "total"}])
     click.echo(f"{'image':<{width}}  {'pixels':>10}  {'model bpp':>9}  {'PNG bpp':>8}  {'model/PNG':>9}")

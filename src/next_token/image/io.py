@@ -23,7 +23,9 @@ from typing import Iterable, Iterator, Union
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ..arguments import check_int
 from ..errors import CorpusError, InputError
+from ..files import atomic_write
 
 #: Anything `read_image` accepts: a path, an open Pillow image, or an array of pixels.
 ImageLike = Union[str, os.PathLike, Image.Image, np.ndarray]
@@ -184,8 +186,7 @@ def shrink(rgba: np.ndarray, max_side: int | None) -> np.ndarray:
     """
     if max_side is None:
         return rgba
-    if not isinstance(max_side, (int, np.integer)) or isinstance(max_side, bool) or max_side <= 0:
-        raise InputError(f"max_side must be a positive integer, got {max_side!r}")
+    check_int(max_side, "max_side")
     h, w = rgba.shape[:2]
     if max(h, w) <= max_side:
         return rgba
@@ -203,16 +204,9 @@ def rgba_to_image(rgba: np.ndarray) -> Image.Image:
 
 
 def save_png(rgba: np.ndarray, path: str | os.PathLike) -> None:
-    """Write an RGBA array as a PNG, atomically (a temp file renamed over the target)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        rgba_to_image(rgba).save(tmp, format="PNG")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """Write an RGBA array as a PNG, atomically (`files.atomic_write`)."""
+    with atomic_write(path) as f:
+        rgba_to_image(rgba).save(f, format="PNG")
 
 
 def read_mask(source: ImageLike, shape: tuple[int, int]) -> np.ndarray:

@@ -22,24 +22,7 @@ The model defines a joint distribution over images, P(X) = prod_p P(x_p | contex
 pixel by pixel in raster order. Pixels on one line t = a*y + x (`context.wavefronts`) never see
 each other, so each line is sampled in one vectorized step: ~a*H + W steps, not H*W.
 
-`fill` samples the masked pixels from the model's posterior given the known ones. A raster pass
-alone sees only the known pixels above and to the left of the hole and leaves a seam at its
-bottom and right edges. Two steps use what lies below and right:
-
-1. Sampling-importance-resampling: draw `proposals` raster fills in one batch and keep one with
-   probability proportional to prod_j P(x_j | ctx(j)) over the known pixels j whose contexts
-   reach into the hole, which is exactly the posterior over the raster proposals. This makes
-   the large-scale choices (which colour continues below the hole) agree with the far edge;
-   single-pixel Gibbs moves cannot, because flipping a whole coherent region one pixel at a
-   time passes through improbable states (measured: a hole across a colour boundary got the
-   lower colour right 60% of the time with raster + 4 Gibbs sweeps, 100% with 16 proposals).
-2. Gibbs sweeps then clean up locally: pixel p is redrawn from its full conditional,
-
-    P(x_p = c | everything else) ∝ P(c | ctx(p)) * prod_{j : p in ctx(j)} P(x_j | ctx(j) with x_p = c),
-
-   the second product running over the (known or generated) pixels below and to the right whose
-   contexts contain p. Pixels in one class of `context.gibbs_lattice` have disjoint Markov
-   blankets, so a whole class is redrawn in one vectorized step, exactly as sequential Gibbs would.
+`fill` samples the masked pixels from the model's posterior given the known ones (fill.py).
 """
 
 from __future__ import annotations
@@ -53,19 +36,14 @@ from typing import Iterable, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..arguments import check_int, check_number
 from ..errors import InputError, ModelFileError
 from ..model_file import read_model_file, write_model_file
-from ..kneser_ney import DiscountFallbackWarning
-from ..ngram_model import NgramModel
-from .context import (
-    DEFAULT_CONTEXT,
-    gather,
-    gibbs_lattice,
-    ngram_rows,
-    offsets_of,
-    pad,
-    wavefronts,
-)
+from ..ngram.build import ngram_from_rows
+from ..ngram.kneser_ney import DiscountFallbackWarning
+from ..ngram.model import NgramModel
+from .context import DEFAULT_CONTEXT, gather, ngram_rows, offsets_of, pad, wavefronts
+from .fill import fill_hole
 from .io import ImageLike, iter_images, read_image, read_mask, shrink
 from .palette import Palette, learn_palette, parse_hex
 
@@ -75,6 +53,20 @@ MAX_PIXELS = 1 << 24  # 16M pixels: more is a mistake, not a request
 _LOG2_10 = np.log2(10.0)
 # A string of colours, "#rrggbb #rrggbb ..." (the original's pixel strings), not a file name.
 _HEX_SEQ = re.compile(r"\s*(#?(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})(\s+|$))*")
+
+
+def pixel_ngram(rows: np.ndarray, vocab_size: int) -> NgramModel:
+    """The Kneser-Ney model of pixel n-gram rows.
+
+    K colours make every 1- and 2-gram frequent: with no count-1 n-grams there the engine
+    substitutes fixed discounts, which is expected and harmless on counts in the thousands, so
+    only a fallback at a higher order is worth a warning.
+    """
+    ngram = ngram_from_rows(rows, vocab_size, discount_fallback="ignore")
+    for order, why in ngram.meta.get("discount_fallbacks", {}).items():
+        if int(order) > 2:
+            warnings.warn(f"{why} Substituting fallback discounts.", DiscountFallbackWarning, stacklevel=3)
+    return ngram
 
 
 def renormalised_log10(ngram: NgramModel, rows: np.ndarray, border: int) -> np.ndarray:
@@ -160,12 +152,7 @@ class ImageModel:
                 for im in tqdm(images, desc="pixel contexts", unit="img", disable=disable, leave=False)
             ]
         )
-        with warnings.catch_warnings():
-            # K colours make every 1- and 2-gram frequent: with no count-1 n-grams there the
-            # engine substitutes fixed discounts, which is expected and harmless on counts in
-            # the thousands. Warnings about the higher orders still get through.
-            warnings.filterwarnings("ignore", message=r".*for [12]-grams", category=DiscountFallbackWarning)
-            ngram = NgramModel.from_ngrams(rows, border + 1)
+        ngram = pixel_ngram(rows, border + 1)
         return cls(palette, ngram, context, trained_pixels=len(rows))
 
     # ------------------------------------------------------------------ probabilities
@@ -211,8 +198,7 @@ class ImageModel:
           them separated by spaces, or an (n, 3|4) array; with `width` the next pixel is at
           (n // width, n % width), without it the pixels form one unbounded row.
         """
-        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k <= 0:
-            raise InputError(f"k must be a positive integer, got {k!r}")
+        check_int(k, "k")
         ids, w = self._as_raster(pixels_so_far, width)
         n = len(ids)
         y, x = divmod(n, w)
@@ -230,8 +216,8 @@ class ImageModel:
 
     def _as_raster(self, pixels, width) -> tuple[np.ndarray, int]:
         """Palette ids of a raster-order pixel sequence, and the row width to lay them out."""
-        if width is not None and (not isinstance(width, (int, np.integer)) or width <= 0):
-            raise InputError(f"width must be a positive integer, got {width!r}")
+        if width is not None:
+            check_int(width, "width")
         if (isinstance(pixels, str) and _HEX_SEQ.fullmatch(pixels)) or (
             isinstance(pixels, (list, tuple)) and pixels and isinstance(pixels[0], str)
         ):
@@ -273,10 +259,9 @@ class ImageModel:
 
     @staticmethod
     def _check_sampling(temperature, top_k):
-        if not isinstance(temperature, (int, float)) or not np.isfinite(temperature) or temperature < 0:
-            raise InputError(f"temperature must be a number >= 0, got {temperature!r}")
-        if top_k is not None and (not isinstance(top_k, (int, np.integer)) or top_k <= 0):
-            raise InputError(f"top_k must be a positive integer, got {top_k!r}")
+        check_number(temperature, "temperature", 0, 100)
+        if top_k is not None:
+            check_int(top_k, "top_k")
 
     def _raster_sample(self, padded, top, left, ys, xs, rng, temperature, top_k) -> None:
         """Sample the pixels (ys, xs) of the padded canvas in place, wave by wave."""
@@ -291,9 +276,8 @@ class ImageModel:
         `prefix`: palette ids that fix the first pixels in raster order (e.g. a seed pixel);
         sampling continues after them.
         """
-        for name, v in (("width", width), ("height", height)):
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v <= 0:
-                raise InputError(f"{name} must be a positive integer, got {v!r}")
+        check_int(width, "width")
+        check_int(height, "height")
         if width * height > MAX_PIXELS:
             raise InputError(f"{width}x{height} is too large (at most {MAX_PIXELS} pixels)")
         self._check_sampling(temperature, top_k)
@@ -355,99 +339,11 @@ class ImageModel:
 
     def fill_ids(self, ids, hole, *, seed=None, temperature=0.7, top_k=None, proposals=16, sweeps=4) -> np.ndarray:
         """`fill` on an (H, W) image of palette ids and an (H, W) bool hole; returns new ids."""
-        for name, v, lo in (("proposals", proposals, 1), ("sweeps", sweeps, 0)):
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo:
-                raise InputError(f"{name} must be an integer >= {lo}, got {v!r}")
+        check_int(proposals, "proposals", 1)
+        check_int(sweeps, "sweeps", 0)
         self._check_sampling(temperature, top_k)
-        rng = np.random.default_rng(seed)
-        ids = np.asarray(ids, dtype=np.int64)
-        hole = np.asarray(hole, dtype=bool)
-        padded, top, left = pad(ids, self.offsets, self.border)
-        ys, xs = np.nonzero(hole)
-        if len(ys) == 0:
-            return ids.copy()
-        padded = self._best_of_proposals(padded, top, left, ids, hole, int(proposals), rng, float(temperature), top_k)
-        a, b = gibbs_lattice(self.offsets)
-        cls = (ys % a) * b + (xs % b)
-        for _ in range(int(sweeps)):
-            for c in range(a * b):
-                sel = np.flatnonzero(cls == c)
-                if len(sel):
-                    self._gibbs_step(padded, top, left, ids.shape, ys[sel], xs[sel], rng, float(temperature), top_k)
-        return padded[top : top + ids.shape[0], left : left + ids.shape[1]].copy()
-
-    def _best_of_proposals(self, padded, top, left, ids, hole, n, rng, temperature, top_k) -> np.ndarray:
-        """Sampling-importance-resampling over n raster-order fills drawn in one batch.
-
-        A raster fill q(fill) = prod_{p in hole} P(x_p | ctx(p)) is the model's joint with the
-        factors of the known pixels left out, so the posterior weight of a proposal is the
-        product of exactly those factors that involve the hole: P(x_j | ctx(j)) for the known
-        pixels j whose context reaches into it. Drawing one proposal in proportion to that
-        weight (tempered like the sampling) is exact as n grows, and with small n it already
-        rejects fills that clash with the pixels below and right of the hole.
-        """
-        h1 = padded.shape[0]
-        tall = np.tile(padded, (n, 1))  # proposal k occupies rows [k*h1, (k+1)*h1); its top
-        # margin is border, so contexts never reach into the proposal above it.
-        ys, xs = np.nonzero(hole)
-        shift = (np.arange(n) * h1)[:, None]
-        for wave in wavefronts(ys, xs, self.offsets):
-            y = (ys[wave][None, :] + shift).ravel()
-            x = np.tile(xs[wave], n)
-            p = self._distributions(gather(tall, top, left, y, x, self.offsets))
-            tall[y + top, x + left] = self._sample(p, rng, temperature, top_k)
-        if n == 1:
-            return tall
-        dy, dx = np.nonzero(~hole & self._touches(hole))
-        if len(dy) == 0:
-            k = int(rng.integers(n))
-        else:
-            y = (dy[None, :] + shift).ravel()
-            x = np.tile(dx, n)
-            rows = np.concatenate([gather(tall, top, left, y, x, self.offsets), np.tile(ids[dy, dx], n)[:, None]], 1)
-            logw = self._renormalised(rows).reshape(n, len(dy)).sum(1) * np.log(10.0)
-            if temperature == 0:
-                k = int(np.argmax(logw))
-            else:
-                w = np.exp((logw - logw.max()) / temperature)
-                k = int(rng.choice(n, p=w / w.sum()))
-        return tall[k * h1 : (k + 1) * h1].copy()
-
-    def _touches(self, hole: np.ndarray) -> np.ndarray:
-        """Pixels whose context contains a hole pixel."""
-        h, w = hole.shape
-        padded, top, left = pad(hole.astype(np.int64), self.offsets, 0)
-        out = np.zeros((h, w), bool)
-        for oy, ox in self.offsets:
-            out |= padded[top + oy : top + oy + h, left + ox : left + ox + w].astype(bool)
-        return out
-
-    def _gibbs_step(self, padded, top, left, shape, ys, xs, rng, temperature, top_k) -> None:
-        """Redraw the pixels (ys, xs), which must not interact, from their full conditionals."""
-        K, h, w = len(self.palette), shape[0], shape[1]
-        off = self.offsets
-        m, B = len(off), len(ys)
-        cand = np.arange(K)
-        # Own factor P(c | ctx(p)): its normaliser does not depend on c, so no renormalisation.
-        own = np.empty((B, K, m + 1), np.int64)
-        own[:, :, :m] = gather(padded, top, left, ys, xs, off)[:, None, :]
-        own[:, :, m] = cand
-        score = self.ngram.logprob_rows(own.reshape(B * K, m + 1)).reshape(B, K)
-        # Dependent factors P(x_j | ctx(j)) for j = p - o: column i of ctx(j) is p itself.
-        jy = ys[None, :] - off[:, 0:1]  # (m, B)
-        jx = xs[None, :] - off[:, 1:2]
-        inside = (jy >= 0) & (jy < h) & (jx >= 0) & (jx < w)
-        which, pix = np.nonzero(inside)
-        if len(which):
-            Y, X = jy[which, pix], jx[which, pix]
-            dep = np.empty((len(which), K, m + 1), np.int64)
-            dep[:, :, :m] = gather(padded, top, left, Y, X, off)[:, None, :]
-            dep[np.arange(len(which))[:, None], np.arange(K)[None, :], which[:, None]] = cand[None, :]
-            dep[:, :, m] = padded[Y + top, X + left][:, None]
-            lp = self._renormalised(dep.reshape(-1, m + 1)).reshape(len(which), K)
-            np.add.at(score, pix, lp)
-        p = np.exp((score - score.max(1, keepdims=True)) * np.log(10.0))
-        padded[ys + top, xs + left] = self._sample(p / p.sum(1, keepdims=True), rng, temperature, top_k)
+        return fill_hole(self, ids, hole, np.random.default_rng(seed), float(temperature), top_k,
+                         int(proposals), int(sweeps))
 
     # ------------------------------------------------------------------ persistence
 

@@ -30,6 +30,7 @@ from typing import Iterable
 
 import numpy as np
 
+from ..arguments import check_int
 from ..errors import CorpusError, InputError
 
 _CHUNK = 1 << 16  # rows of the (n, K) distance matrix computed at once: bounds memory
@@ -174,8 +175,7 @@ def learn_palette(
     Returns fewer than `size` colours only when the images hold fewer distinct colours.
     The palette is sorted by luminance (then alpha), so ids read dark to light.
     """
-    if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or not 1 <= size <= 65535:
-        raise InputError(f"palette size must be an integer in 1..65535; got {size!r}")
+    check_int(size, "palette size", 1, 65535)
     colours, counts = colour_counts(images, max_pixels=max_pixels, seed=seed)
     x = unpack(colours).astype(np.float64)
     w = counts.astype(np.float64)

@@ -13,17 +13,15 @@ successor of a colour is almost always the colour itself).
 
 from __future__ import annotations
 
-import warnings
 from typing import Iterable
 
 import numpy as np
 
 from ..errors import InputError
-from ..kneser_ney import DiscountFallbackWarning
-from ..ngram_model import NgramModel
+from ..ngram.model import NgramModel
 from .context import scanline_rows
 from .io import ImageLike, iter_images, read_image
-from .model import renormalised_log10
+from .model import pixel_ngram, renormalised_log10
 from .palette import Palette
 
 _LOG2_10 = np.log2(10.0)
@@ -43,9 +41,7 @@ class ScanlineModel:
     def train(cls, sources: ImageLike | Iterable[ImageLike], palette: Palette) -> "ScanlineModel":
         border = len(palette)
         rows = np.concatenate([scanline_rows(palette.ids(im), border) for im in iter_images(sources)])
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=r".*for [12]-grams", category=DiscountFallbackWarning)
-            return cls(palette, NgramModel.from_ngrams(rows, border + 1))
+        return cls(palette, pixel_ngram(rows, border + 1))
 
     def bits_per_pixel(self, image: ImageLike) -> float:
         """Mean -log2 P(pixel | previous pixel), renormalised over the palette colours."""

@@ -38,6 +38,7 @@ def serve(model: Any, host: str = "127.0.0.1", port: int = 8000, *, workers: int
     (LanguageModel.load), whose path the workers reopen.
     options: limits, model_threads, model_id (see app.create_app).
     """
+    from ..arguments import check_int
     from ..errors import InputError
 
     try:
@@ -46,8 +47,7 @@ def serve(model: Any, host: str = "127.0.0.1", port: int = 8000, *, workers: int
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise InputError(f"serving needs the [serve] extra ({exc}): "
                          "pip install 'next-token-prediction[serve]'") from exc
-    if not isinstance(workers, int) or workers < 1:
-        raise InputError(f"workers must be a positive integer, got {workers!r}")
+    workers = check_int(workers, "workers")
     if workers == 1:
         app = create_app(model, **options)
         uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)

@@ -29,7 +29,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
-from .accepting import spelling
+from ..stops import StopScanner, collect
 from .body_limit import BodySizeLimit
 from .http_errors import ApiError, check_max, check_text, install_error_handlers
 from .openai_compat import openai_router
@@ -50,7 +50,6 @@ from .schemas import (
     ScoreResponse,
 )
 from .sse import ClosingStreamingResponse, Prefetched, event
-from .stops import StopScanner, collect
 
 STATIC = Path(__file__).parent / "static"
 
@@ -61,16 +60,9 @@ def finite(x: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def tokenizer_name(info: dict) -> str:
-    tok = info.get("tokenizer", "word")
-    if isinstance(tok, dict):
-        tok = tok.get("kind") or tok.get("name") or "word"
-    return str(tok)
-
-
-def default_model_id(info: dict) -> str:
-    order = info.get("order")
-    return f"ntp-{tokenizer_name(info)}" + (f"-o{order}" if order else "")
+def default_model_id(model) -> str:
+    """The name /v1/models reports when none is given, e.g. "ntp-word-o5"."""
+    return f"ntp-{model.tokenizer.name}-o{model.order}"
 
 
 def create_app(model, *, limits: Limits | None = None, model_threads: int | None = None,
@@ -84,9 +76,9 @@ def create_app(model, *, limits: Limits | None = None, model_threads: int | None
     limits = limits or Limits()
     runner = ModelRunner(model_threads)
     info = model.info()
-    model_id = model_id or default_model_id(info)
+    model_id = model_id or default_model_id(model)
     vocab_size = int(info.get("vocab_size") or 1)
-    texts_for = spelling(model)
+    texts_for = model.tokenizer.append_texts  # what accepting each predicted token appends
 
     app = FastAPI(
         title="next-token-prediction",

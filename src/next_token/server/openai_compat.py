@@ -37,11 +37,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import InputError
+from ..stops import StopScanner, collect
 from .http_errors import ApiError, check_max, check_text
 from .runner import ModelRunner
 from .schemas import Limits
 from .sse import ClosingStreamingResponse, Prefetched, event
-from .stops import StopScanner, collect
 
 LN10 = math.log(10.0)
 SENTENCE_END = "</s>"

@@ -34,10 +34,8 @@ _DONE = object()
 
 
 def default_threads() -> int:
-    """Two. The model's work is mostly Python, so the GIL caps what threads add: on 2 cores,
-    4 threads gave somewhat more throughput in one run and mixed results in another, and were
-    slower to answer /health under load
-    (bench/SERVER_RESULTS.md). Two still let a short call run beside a long one instead of
+    """Two. The model's work is mostly Python, so the GIL caps what more threads add (measured in
+    bench/SERVER_RESULTS.md); two still let a short call run beside a long one instead of
     queueing behind it. More cores are used by more processes: `serve(workers=N)`."""
     return 2
 

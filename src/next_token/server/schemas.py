@@ -139,14 +139,3 @@ class InfoResponse(BaseModel):
 class HealthResponse(BaseModel):
     status: Literal["ok"]
     active_streams: int
-
-
-class ErrorBody(BaseModel):
-    message: str
-    type: str
-    param: str | None = None
-    code: str | None = None
-
-
-class ErrorResponse(BaseModel):
-    error: ErrorBody

@@ -37,8 +37,8 @@ def tcp_listener(host: str, port: int) -> socket.socket:
     """A bound TCP socket whose `proto` says TCP, for the worker processes to share.
 
     Why not uvicorn's own: it creates the socket with proto 0, accepted connections inherit it,
-    and asyncio then does not set TCP_NODELAY on them, so every keep-alive response waits ~40 ms
-    for a delayed ACK (uvicorn issue #3149; measured here: 44 ms p50 for any request).
+    and asyncio then does not set TCP_NODELAY on them, so every keep-alive response waits for a
+    delayed ACK, about 40 ms (uvicorn issue #3149).
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)

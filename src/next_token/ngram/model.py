@@ -1,0 +1,373 @@
+"""The queryable n-gram model: exact top-k, full distributions and vectorized scoring.
+
+Data layout, per order n (index n-1 in every list):
+
+    keys[n]         sorted parent * V + word (order 1 is implicit: the index is the word id);
+                    uint32 where every possible key fits, else uint64
+    logprob[n]      float32 log10 p(word | context) for every stored n-gram (backoff form)
+    backoff[n]      float32 log10 b(n-gram as a context), orders below the top
+    ranked_words[n] uint32 and ranked_lp[n] float32: the same n-grams' words and log10 p, in
+                    parent order but best first within each parent, so the children of a context
+                    sorted by probability are one slice (order 1: every token, best first)
+
+Backoff-form query (KenLM's semantics): with h the last N-1 tokens and h_j its last j tokens,
+
+    p(w | h) = p*(w | h_L) * prod_{j = L+1}^{|h|} b(h_j)
+
+where L is the longest suffix of h such that h_L w is stored, and b(h_j) = 1 when h_j is not
+stored. Every token whose probability comes from level L is multiplied by the same factor B_L,
+so ranking within a level is ranking by stored probability: the exact top-k is the best of the
+per-level top-k lists, where level L offers the children of h_L (best first, already sorted)
+minus the tokens claimed by a longer suffix. That costs O(k * levels + children of the claimed
+levels), never a scan of the vocabulary.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import threading
+from bisect import bisect_left
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import InputError, ModelFileError
+from ..protocol import StreamScores
+from ..text.vocab import BOS
+
+
+class NgramModel:
+    """An estimated backoff n-gram model over token ids [0, vocab_size) (the query side; built by
+    `ngram.build`). Meets the `protocol.TokenModel` contract."""
+
+    corpus_index = None  # an n-gram keeps counts, not the corpus
+
+    @property
+    def context_window(self) -> int:
+        return self.order - 1
+
+    @property
+    def ngram(self) -> "NgramModel":
+        return self
+
+    def generation_view(self, prompt_context: Sequence[int]) -> "NgramModel":
+        return self
+
+    def __init__(self, order, vocab_size, keys, logprob, backoff, ranked=None, sentence_mode=True, meta=None):
+        self.order = int(order)
+        self.vocab_size = int(vocab_size)
+        self.logprob = logprob
+        self.backoff = backoff
+        self.sentence_mode = bool(sentence_mode)
+        self.meta = dict(meta or {})
+        # keys[0] is None: unigrams are indexed by id. Narrow keys to uint32 where they fit.
+        self.keys = [None] + [
+            np.asarray(k, dtype=_key_dtype(len(logprob[n - 1]), self.vocab_size)) for n, k in enumerate(keys[1:], 1)
+        ]
+        self.ranked_words, self.ranked_lp = ranked if ranked is not None else self._rank()
+        self._local = threading.local()
+        # Single queries walk the trie with bisect over memoryviews: a C loop that yields Python
+        # ints, about twice as fast as a numpy call on a scalar (numpy's per-call overhead).
+        self._keys_mv = [None] + [memoryview(k) for k in self.keys[1:]]
+        self._words_mv = [memoryview(np.ascontiguousarray(w)) for w in self.ranked_words]
+        self._lp_mv = [memoryview(np.ascontiguousarray(lp)) for lp in self.ranked_lp]
+        self._backoff_mv = [memoryview(np.ascontiguousarray(b)) for b in self.backoff]
+
+    def _rank(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        V = self.vocab_size
+        lp0 = self.logprob[0]
+        ids = np.arange(V)
+        if self.sentence_mode:
+            ids = ids[ids != BOS]  # <s> is never predicted
+        best = ids[np.lexsort((ids, -lp0[ids]))]
+        words, lps = [best.astype(np.uint32)], [lp0[best]]
+        for n in range(1, self.order):
+            keys = self.keys[n].astype(np.uint64)
+            parent, word = keys // np.uint64(V), (keys % np.uint64(V)).astype(np.uint32)
+            # One stable sort on parent << 32 | bits(-log p): the bit patterns of non-negative
+            # float32 order like the floats, and stability keeps ties in word order.
+            neg = (np.float32(0) - self.logprob[n].astype(np.float32)).view(np.uint32)
+            perm = np.argsort((parent << np.uint64(32)) | neg.astype(np.uint64), kind="stable")
+            words.append(word[perm])
+            lps.append(self.logprob[n][perm])
+        return words, lps
+
+    # ---------------------------------------------------------------- persistence
+
+    def to_arrays(self, prefix: str = "ngram.") -> tuple[dict, dict[str, np.ndarray]]:
+        meta = {
+            "order": self.order,
+            "vocab_size": self.vocab_size,
+            "sentence_mode": self.sentence_mode,
+            "sizes": self.sizes,
+            **self.meta,
+        }
+        arrays = {}
+        for n in range(self.order):
+            if n:
+                arrays[f"{prefix}keys.{n + 1}"] = self.keys[n]
+            arrays[f"{prefix}logprob.{n + 1}"] = self.logprob[n]
+            arrays[f"{prefix}ranked_words.{n + 1}"] = self.ranked_words[n]
+            arrays[f"{prefix}ranked_lp.{n + 1}"] = self.ranked_lp[n]
+            if n < self.order - 1:
+                arrays[f"{prefix}backoff.{n + 1}"] = self.backoff[n]
+        return meta, arrays
+
+    @classmethod
+    def from_arrays(cls, meta: dict, arrays: dict[str, np.ndarray], prefix: str = "ngram.") -> "NgramModel":
+        try:
+            N = int(meta["order"])
+            keys = [None] + [arrays[f"{prefix}keys.{n}"] for n in range(2, N + 1)]
+            logprob = [arrays[f"{prefix}logprob.{n}"] for n in range(1, N + 1)]
+            backoff = [arrays[f"{prefix}backoff.{n}"] for n in range(1, N)]
+            ranked = (
+                [arrays[f"{prefix}ranked_words.{n}"] for n in range(1, N + 1)],
+                [arrays[f"{prefix}ranked_lp.{n}"] for n in range(1, N + 1)],
+            )
+        except KeyError as e:
+            raise ModelFileError(f"the model file lacks the n-gram table {e}") from None
+        extra = {k: v for k, v in meta.items() if k not in ("order", "vocab_size", "sentence_mode", "sizes")}
+        return cls(N, meta["vocab_size"], keys, logprob, backoff, ranked, meta["sentence_mode"], extra)
+
+    # ---------------------------------------------------------------- lookups
+
+    @property
+    def sizes(self) -> list[int]:
+        return [len(lp) for lp in self.logprob]
+
+    def lookup(self, order: int, parents: np.ndarray, words: np.ndarray) -> np.ndarray:
+        """Index in `order` of the n-grams (parent n-gram, word), or -1 where not stored."""
+        keys = self.keys[order - 1]
+        parents = np.asarray(parents, dtype=np.int64)
+        words = np.asarray(words, dtype=np.int64)
+        if len(keys) == 0:
+            return np.full(np.broadcast(parents, words).shape, -1, dtype=np.int64)
+        # Valid parents give keys that fit the key dtype; cast so searchsorted never copies `keys`.
+        q = (np.maximum(parents, 0) * self.vocab_size + words).astype(keys.dtype)
+        if q.size > 256:
+            # numpy's searchsorted narrows each search from the previous result when the
+            # queries come sorted: far fewer cache misses on large tables (2x at 20M n-grams).
+            flat = q.reshape(-1)
+            order = np.argsort(flat, kind="stable")
+            pos = np.empty(flat.size, dtype=np.int64)
+            pos[order] = keys.searchsorted(flat[order])
+            pos = pos.reshape(q.shape)
+        else:
+            pos = keys.searchsorted(q)
+        pos = np.minimum(pos, len(keys) - 1)
+        return np.where((parents >= 0) & (keys[pos] == q), pos, -1)
+
+    def _children(self, order: int, node: int) -> tuple[int, int]:
+        """The range [lo, hi) of the children of `node` (an (order-1)-gram) in `order`."""
+        mv = self._keys_mv[order - 1]
+        first = node * self.vocab_size
+        lo = bisect_left(mv, first)
+        return lo, bisect_left(mv, first + self.vocab_size, lo)
+
+    def _check_context(self, context: Sequence[int]) -> list[int]:
+        """The last N-1 tokens of `context` as Python ints, checked to be valid ids."""
+        keep = self.order - 1
+        if keep == 0:
+            return []
+        tail = context[-keep:] if isinstance(context, (list, tuple, np.ndarray)) else list(context)[-keep:]
+        ctx = tail.tolist() if isinstance(tail, np.ndarray) else [int(t) for t in tail]
+        if ctx and (min(ctx) < 0 or max(ctx) >= self.vocab_size):
+            raise InputError(f"token ids must lie in [0, {self.vocab_size})")
+        return ctx
+
+    def suffix_nodes(self, context: Sequence[int]) -> list[int]:
+        """nodes[j] = index of the last j context tokens in order j, or -1; nodes[0] = 0 (root)."""
+        ctx = self._check_context(context)
+        L = len(ctx)
+        nodes = [0] + [-1] * L
+        if L == 0:
+            return nodes
+        # Extend every window of the context one token to the right at a time; the window that
+        # starts at L - j after j steps is the suffix of length j. Python ints: the arrays are
+        # tiny, and numpy's per-call overhead would dominate.
+        V = self.vocab_size
+        cur = ctx  # cur[a]: node of the window of the current length starting at a
+        nodes[1] = ctx[-1]
+        for j in range(2, L + 1):
+            mv = self._keys_mv[j - 1]
+            nxt = [-1] * (L - j + 1)
+            for a in range(L - j + 1):
+                if cur[a] >= 0:
+                    q = cur[a] * V + ctx[a + j - 1]
+                    i = bisect_left(mv, q)
+                    if i < len(mv) and mv[i] == q:
+                        nxt[a] = i
+            cur = nxt
+            nodes[j] = cur[-1]
+            if nodes[j] < 0:
+                break  # a longer suffix contains this one, so it is not stored either
+        return nodes
+
+    def _levels(self, context):
+        """(L, node, log10 factor B_L) for every level that can supply probabilities, top first."""
+        nodes = self.suffix_nodes(context)
+        deepest = max(j for j, nd in enumerate(nodes) if nd >= 0)
+        levels, cum = [], 0.0
+        for L in range(len(nodes) - 1, -1, -1):
+            if L <= deepest:
+                levels.append((L, nodes[L], cum))
+            if L >= 1 and nodes[L] >= 0:
+                cum += self._backoff_mv[L - 1][nodes[L]]
+        return levels
+
+    # ---------------------------------------------------------------- queries
+
+    def top_k(self, context: Sequence[int], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k most probable next tokens and their probabilities, exactly, best first.
+
+        Levels are visited longest context first, each best first; a level stops as soon as its
+        next value (times the level's backoff factor) cannot beat the k-th best so far, so most
+        levels look at a handful of tokens. Ties are broken by smaller id.
+        """
+        if k <= 0:
+            raise InputError(f"k must be a positive number, got {k}")
+        heap: list[tuple[float, int]] = []  # (log10 p, -id): a min-heap of the best k so far
+        room = k
+        threshold = -math.inf
+        claimed: set[int] = set()  # children of the small levels above
+        big: list[tuple[int, int, int]] = []  # large levels above, stamped only when needed
+        stamp = stamp_mv = qid = None
+        for L, node, cum in self._levels(context):
+            if L == 0:
+                lo, hi = 0, len(self._words_mv[0])
+            else:
+                lo, hi = self._children(L + 1, node)
+                if lo == hi:
+                    continue
+            words_mv, lp_mv = self._words_mv[L], self._lp_mv[L]
+            for i in range(lo, hi):
+                lp = lp_mv[i] + cum
+                if lp < threshold:
+                    break
+                w = words_mv[i]
+                if w in claimed:
+                    continue
+                if big:
+                    if stamp is None:
+                        stamp, qid = self._stamp()
+                        stamp_mv = memoryview(stamp)
+                    for bL, blo, bhi in big:
+                        stamp[self.ranked_words[bL][blo:bhi]] = qid
+                    big.clear()
+                if stamp_mv is not None and stamp_mv[w] == qid:
+                    continue
+                item = (lp, -w)
+                if room:
+                    heapq.heappush(heap, item)
+                    room -= 1
+                elif item > heap[0]:
+                    heapq.heapreplace(heap, item)
+                else:
+                    continue
+                if not room:
+                    threshold = heap[0][0]
+            if L > 0:  # this level's tokens are settled: lower levels must skip them
+                if hi - lo <= 64:
+                    claimed.update(words_mv[lo:hi].tolist())
+                else:
+                    big.append((L, lo, hi))
+        best = sorted(heap, reverse=True)
+        ids = np.array([-w for _, w in best], dtype=np.int64)
+        return ids, 10.0 ** np.array([lp for lp, _ in best], dtype=np.float64)
+
+    def distribution(self, context: Sequence[int]) -> np.ndarray:
+        """p(w | context) for every token id (float64; sums to 1; `<s>` gets 0)."""
+        V = self.vocab_size
+        levels = self._levels(context)
+        out = None
+        for L, node, cum in reversed(levels):  # shortest first; longer suffixes overwrite
+            if L == 0:
+                out = self.logprob[0].astype(np.float64) + cum
+            else:
+                lo, hi = self._children(L + 1, node)
+                words = self.keys[L][lo:hi] % V
+                out[words] = self.logprob[L][lo:hi] + cum
+        p = 10.0 ** out
+        if self.sentence_mode:
+            p[BOS] = 0.0
+        return p
+
+    def probabilities(self, context: Sequence[int], ids: np.ndarray) -> np.ndarray:
+        """p(w | context) for the given ids only: one vectorized lookup per level, no scan."""
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        lp = np.zeros(len(ids))
+        for L, node, cum in reversed(self._levels(context)):  # shortest first; longer overwrite
+            if L == 0:
+                lp = self.logprob[0][ids].astype(np.float64) + cum
+            else:
+                idx = self.lookup(L + 1, np.full(len(ids), node, dtype=np.int64), ids)
+                found = idx >= 0
+                lp[found] = self.logprob[L][idx[found]] + cum
+        p = 10.0**lp
+        if self.sentence_mode:
+            p[ids == BOS] = 0.0
+        return p
+
+    def score_stream(self, stream: np.ndarray) -> StreamScores:
+        """Score every token of a sentence stream given its preceding tokens in the sentence."""
+        ids = np.asarray(stream, dtype=np.int64).reshape(-1)
+        if len(ids) and (ids.min() < 0 or ids.max() >= self.vocab_size):
+            raise InputError(f"token ids must lie in [0, {self.vocab_size})")
+        T = len(ids)
+        # match[n][t]: index of the n-gram ending at t. context[j][t]: index of the j-gram
+        # ending at t-1, which is both the context of length j and the parent of match[j+1].
+        match, context = [None, ids], [None]
+        for n in range(2, self.order + 1):
+            before = np.full(T, -1, dtype=np.int64)
+            before[1:] = match[n - 1][:-1]
+            context.append(before)
+            match.append(self.lookup(n, before, ids))
+        lp = self._combine(ids, match, context)
+        scored = np.flatnonzero(ids != BOS) if self.sentence_mode else np.arange(T)
+        return StreamScores(lp[scored], ids[scored], scored)
+
+    def logprob_rows(self, rows: np.ndarray) -> np.ndarray:
+        """log10 p(row[-1] | row[:-1]) for each row (context columns..., token), vectorized."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.ndim != 2 or rows.shape[1] != self.order:
+            raise InputError(f"rows must have shape (M, {self.order})")
+        N = self.order
+        M = rows.shape[0]
+        match = [None] * (N + 1)
+        context = [None] * N
+        cur = rows  # windows of the current length, one column per start
+        for length in range(1, N + 1):
+            if length > 1:
+                cur = self.lookup(length, cur[:, :-1], rows[:, length - 1 :])
+            match[length] = cur[:, N - length]  # the window that ends at the token column
+            if length < N:
+                context[length] = cur[:, N - 1 - length]  # the window that ends just before it
+        return self._combine(rows[:, -1], match, context).reshape(M)
+
+    def _combine(self, target, match, context):
+        """Backoff-form log10 p from the longest matches and the context nodes (see module doc)."""
+        lp = self.logprob[0][target].astype(np.float64)
+        order = np.ones(len(target), dtype=np.int8)
+        for n in range(2, self.order + 1):
+            found = match[n] >= 0
+            lp[found] = self.logprob[n - 1][match[n][found]]
+            order[found] = n
+        for j in range(1, self.order):
+            use = (context[j] >= 0) & (order <= j)
+            lp[use] += self.backoff[j - 1][context[j][use]]
+        return lp
+
+    def _stamp(self) -> tuple[np.ndarray, int]:
+        """A per-thread scratch array marking claimed tokens; a fresh query id avoids clearing it."""
+        local = self._local
+        if not hasattr(local, "stamp"):
+            local.stamp = np.zeros(self.vocab_size, dtype=np.int64)
+            local.qid = 0
+        local.qid += 1
+        return local.stamp, local.qid
+
+
+def _key_dtype(n_parents: int, vocab_size: int):
+    """uint32 when every key parent * V + word of this order fits in 32 bits."""
+    return np.uint32 if n_parents * vocab_size < 2**32 else np.uint64

@@ -1,0 +1,389 @@
+"""Tokenizers: a sentence becomes a list of token strings, and token strings become text again.
+
+Four kinds, chosen by `get_tokenizer(name, **options)`:
+
+- ``"word"`` (default): words, numbers, dash runs and single punctuation marks; case kept.
+- ``"char"``: every character is a token; a space is written ``"▁"`` (U+2581) so that a token is
+  never blank (token lists end up in whitespace-separated formats such as ARPA).
+- ``"whitespace"``: input already tokenized, one sentence per line, tokens separated by spaces
+  (the format KenLM's lmplz reads).
+- ``"bpe"``: subword units learned from the training text with HuggingFace ``tokenizers``.
+
+Every tokenizer has the same small interface (`Tokenizer`): ``tokenize(sentence)``,
+``sentences(text)``, ``detokenize(tokens)``, ``join_continuation(prompt, tokens)``,
+``to_config()``; `tokenizer_from_config` rebuilds one from its config (stored in the model file).
+A BPE tokenizer must be trained first: ``get_tokenizer("bpe").fit(texts)`` or `train_bpe`.
+
+Each tokenizer also answers for its own facts, so that nothing else in the package tests a
+tokenizer by name: whether its tokens carry their spaces (`space_in_token`), whether a token list
+ends a sentence (`ends_sentence`), whether it must learn from the corpus first (`needs_training`),
+and what to append to a text to accept a predicted token (`append_texts`). Adding a kind means
+adding one class here and one entry in `_KINDS`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from abc import ABC, abstractmethod
+from typing import Any, Iterable, Iterator
+
+from ..arguments import check_int
+from ..errors import CorpusError, InputError, ModelFileError
+from .corpus import split_sentences
+from .spacing import detokenize as detokenize_words
+from .spacing import join_continuation as join_word_continuation
+
+# A word token is, in order of preference (the first alternative that matches wins):
+_WORD_TOKEN = re.compile(
+    r"""
+      \d+(?:[.,]\d+)*      # a number, with inner . or , kept: 1,000  3.14  (but 3rd -> 3 rd)
+    | \w+(?:[-'’]\w+)*     # a word, with inner - ' ’ kept: sea-reach  don't  rock’n’roll
+    | -+                   # a run of dashes: -  --  ---
+    | [^\w\s]              # any other non-space character, alone: , . " ( ? …
+    """,
+    re.VERBOSE,
+)
+
+SPACE = "\u2581"
+"""How the char and BPE tokenizers write a space inside a token ("▁", as SentencePiece does)."""
+
+_ANY_SPACE = re.compile(r"\s")
+_PLAIN_WORD = re.compile(r"\w+\Z")
+
+SPECIAL_TOKENS = frozenset(("<unk>", "<s>", "</s>"))
+SENTENCE_END_MARKS = frozenset((".", "!", "?", "…"))
+CLOSING_MARKS = frozenset(('"', "'", "”", "’", ")", "]", "»"))
+
+
+def word_tokens(sentence: str) -> list[str]:
+    """Split ``sentence`` into word tokens (the rules of the ``"word"`` tokenizer)."""
+    return _WORD_TOKEN.findall(sentence)
+
+
+class Tokenizer(ABC):
+    """What every tokenizer offers. Subclasses set ``name`` and implement the abstract methods."""
+
+    name: str = ""
+    needs_training: bool = False
+    """True while `fit` must be called before tokenizing (an untrained BPE tokenizer)."""
+    space_in_token: bool = False
+    """True when tokens carry their own spaces ("▁"): the text is the tokens end to end. False
+    when tokens are separated by spaces that are not part of any token (words)."""
+
+    @classmethod
+    def for_training(cls, vocab_size: int) -> "Tokenizer":
+        """A fresh tokenizer of this kind, before `fit`; `vocab_size` is for kinds that learn units."""
+        return cls()
+
+    @abstractmethod
+    def tokenize(self, sentence: str) -> list[str]:
+        """Split one sentence (or any short text) into token strings."""
+
+    def sentences(self, text: str) -> Iterator[list[str]]:
+        """Split ``text`` into sentences (`corpus.split_sentences`) and yield each one's tokens.
+
+        Sentences that produce no token are skipped.
+        """
+        for sentence in split_sentences(text):
+            tokens = self.tokenize(sentence)
+            if tokens:
+                yield tokens
+
+    @abstractmethod
+    def detokenize(self, tokens: list[str]) -> str:
+        """Turn tokens back into natural text."""
+
+    def join_continuation(self, prompt: str, continuation_tokens: list[str]) -> str:
+        """Return the text to append to ``prompt`` for ``continuation_tokens`` (just that part),
+        with a leading space only where one belongs and the prompt does not already end in one."""
+        return self.detokenize(continuation_tokens)
+
+    def ends_sentence(self, tokens: list[str]) -> bool:
+        """Whether `tokens` end with sentence-final punctuation (closing quotes allowed)."""
+        i = len(tokens) - 1
+        while i >= 0 and tokens[i] in CLOSING_MARKS:
+            i -= 1
+        return i >= 0 and tokens[i].replace(SPACE, "") in SENTENCE_END_MARKS
+
+    def append_texts(self, context: str, tokens: Iterable[str]) -> list[str]:
+        """For each token, the text that appends it to `context` (accepting a prediction).
+
+        The end of a sentence and the other markers have no text: accepting them writes nothing.
+        """
+        return ["" if t in SPECIAL_TOKENS else self.join_continuation(context, [t]) for t in tokens]
+
+    def fit(self, texts: Iterable[str]) -> "Tokenizer":
+        """Learn from training texts if this kind needs it; return the tokenizer to use."""
+        return self
+
+    def to_config(self) -> dict[str, Any]:
+        """A JSON-able dict that `tokenizer_from_config` turns back into an equal tokenizer."""
+        return {"kind": self.name}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class WordTokenizer(Tokenizer):
+    """Words (letters/digits with inner ``- ' ’``), numbers (``1,000``, ``3.14``), dash runs, and
+    every other non-space character as its own token; case kept.
+
+    The same rules as the reference tokenizer of the KenLM comparison files (../shared/kenlm/prep.py),
+    so models can be compared with KenLM's.
+    """
+
+    name = "word"
+
+    def tokenize(self, sentence: str) -> list[str]:
+        return _WORD_TOKEN.findall(sentence)
+
+    def detokenize(self, tokens: list[str]) -> str:
+        return detokenize_words(tokens)
+
+    def join_continuation(self, prompt: str, continuation_tokens: list[str]) -> str:
+        return join_word_continuation(prompt, word_tokens(prompt), continuation_tokens)
+
+    def append_texts(self, context: str, tokens: Iterable[str]) -> list[str]:
+        # The spacing rules treat every plain word token (letters, digits, "_") alike, so one
+        # probe per context tells whether they all take a space; joining each of k predictions
+        # would re-read the context k times.
+        space: str | None = None
+        out = []
+        for token in tokens:
+            if token in SPECIAL_TOKENS:
+                out.append("")
+            elif _PLAIN_WORD.match(token):
+                if space is None:
+                    space = " " if self.join_continuation(context, ["a"]).startswith(" ") else ""
+                out.append(space + token)
+            else:
+                out.append(self.join_continuation(context, [token]))
+        return out
+
+
+class CharTokenizer(Tokenizer):
+    """Every character is a token; each whitespace character becomes ``SPACE`` ("▁").
+
+    Text without other whitespace than plain spaces, and without a literal "▁", round-trips
+    exactly: ``detokenize(tokenize(s)) == s``. Sentences come from `corpus.split_sentences`,
+    which collapses whitespace runs to one space, so the model sees single spaces.
+    """
+
+    name = "char"
+    space_in_token = True
+
+    def tokenize(self, sentence: str) -> list[str]:
+        return list(_ANY_SPACE.sub(SPACE, sentence))
+
+    def detokenize(self, tokens: list[str]) -> str:
+        return "".join(tokens).replace(SPACE, " ")
+
+
+class WhitespaceTokenizer(Tokenizer):
+    """Pre-tokenized text: one sentence per line, tokens separated by whitespace.
+
+    ``detokenize`` applies the word detokenizer (``"Hello , world ."`` -> ``"Hello, world."``),
+    since such files usually hold word tokens; with ``natural=False`` it joins with single spaces.
+    """
+
+    name = "whitespace"
+
+    def __init__(self, natural: bool = True) -> None:
+        self.natural = bool(natural)
+
+    def tokenize(self, sentence: str) -> list[str]:
+        return sentence.split()
+
+    def sentences(self, text: str) -> Iterator[list[str]]:
+        for line in text.splitlines():
+            tokens = line.split()
+            if tokens:
+                yield tokens
+
+    def detokenize(self, tokens: list[str]) -> str:
+        return detokenize_words(tokens) if self.natural else " ".join(tokens)
+
+    def join_continuation(self, prompt: str, continuation_tokens: list[str]) -> str:
+        if self.natural:
+            return join_word_continuation(prompt, word_tokens(prompt), continuation_tokens)
+        text = " ".join(continuation_tokens)
+        return text if not prompt or prompt[-1].isspace() or not text else " " + text
+
+    def to_config(self) -> dict[str, Any]:
+        return {"kind": self.name, "natural": self.natural}
+
+    def __repr__(self) -> str:
+        return f"WhitespaceTokenizer(natural={self.natural})"
+
+
+class BpeTokenizer(Tokenizer):
+    """Byte-pair-encoding subwords, learned with HuggingFace ``tokenizers``.
+
+    BPE starts from single characters and repeatedly merges the most frequent adjacent pair of
+    units into a new unit, until the vocabulary holds ``vocab_size`` units; frequent words end up
+    as one token, rare ones as a few pieces. Before that, text is pre-split (merges never cross
+    these cuts) at spaces -- each space is kept as a "▁" glued to the front of the next word, the
+    Metaspace scheme -- and around every punctuation mark. "Hello, world." becomes
+    ``["▁Hello", ",", "▁world", "."]`` and decodes back by turning "▁" into spaces.
+    A character never seen in training becomes ``"<unk>"``.
+    """
+
+    name = "bpe"
+    space_in_token = True
+    UNK = "<unk>"
+
+    def __init__(self, vocab_size: int = 8000, tokenizer_json: str | None = None) -> None:
+        self.vocab_size = check_int(vocab_size, "vocab_size")
+        self._hf = None
+        if tokenizer_json is not None:
+            from tokenizers import Tokenizer as HfTokenizer
+
+            try:
+                self._hf = HfTokenizer.from_str(tokenizer_json)
+            except Exception as exc:  # the library raises plain Exception subclasses
+                raise ModelFileError(f"cannot rebuild the BPE tokenizer from its JSON: {exc}") from exc
+
+    @property
+    def trained(self) -> bool:
+        return self._hf is not None
+
+    @property
+    def needs_training(self) -> bool:  # type: ignore[override]
+        return self._hf is None
+
+    @classmethod
+    def for_training(cls, vocab_size: int) -> "BpeTokenizer":
+        return cls(vocab_size)
+
+    def _model(self):
+        if self._hf is None:
+            raise InputError("this BPE tokenizer is not trained yet: call .fit(texts) or train_bpe(texts)")
+        return self._hf
+
+    def fit(self, texts: Iterable[str]) -> "BpeTokenizer":
+        return train_bpe(texts, self.vocab_size)
+
+    def tokenize(self, sentence: str) -> list[str]:
+        return self._model().encode(sentence, add_special_tokens=False).tokens
+
+    def sentences(self, text: str) -> Iterator[list[str]]:
+        # One batch call per text: the library encodes in Rust, in parallel.
+        model = self._model()
+        batch = list(split_sentences(text))
+        for enc in model.encode_batch(batch, add_special_tokens=False):
+            if enc.tokens:
+                yield enc.tokens
+
+    def detokenize(self, tokens: list[str]) -> str:
+        return self._model().decoder.decode(list(tokens))
+
+    def join_continuation(self, prompt: str, continuation_tokens: list[str]) -> str:
+        # The decoder drops the space of the first token (it starts the text); a continuation
+        # must keep it, unless the prompt already ends in whitespace.
+        text = "".join(continuation_tokens).replace(SPACE, " ")
+        if text.startswith(" ") and (not prompt or prompt[-1].isspace()):
+            text = text[1:]
+        return text
+
+    @property
+    def vocab(self) -> dict[str, int]:
+        """The learned units and the library's ids for them (not the model's ids)."""
+        return self._model().get_vocab()
+
+    def to_config(self) -> dict[str, Any]:
+        return {"kind": self.name, "vocab_size": self.vocab_size, "tokenizer_json": self._model().to_str()}
+
+    def __repr__(self) -> str:
+        state = "trained" if self.trained else "untrained"
+        return f"BpeTokenizer(vocab_size={self.vocab_size}, {state})"
+
+
+def train_bpe(texts: Iterable[str], vocab_size: int = 8000) -> BpeTokenizer:
+    """Learn a BPE tokenizer of at most ``vocab_size`` units from ``texts`` (raw documents).
+
+    Training sees the texts sentence by sentence (`corpus.split_sentences`), as tokenization
+    will. The vocabulary can end up smaller than asked when the text has fewer distinct merges,
+    or larger when the text has more distinct characters than ``vocab_size``.
+    Deterministic for the same texts.
+    """
+    from tokenizers import Tokenizer as HfTokenizer
+    from tokenizers import decoders, models, pre_tokenizers, trainers
+
+    tok = BpeTokenizer(vocab_size)  # validates vocab_size
+    hf = HfTokenizer(models.BPE(unk_token=BpeTokenizer.UNK))
+    hf.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Metaspace(replacement=SPACE, prepend_scheme="always", split=True),
+            pre_tokenizers.Punctuation(behavior="isolated"),
+        ]
+    )
+    hf.decoder = decoders.Metaspace(replacement=SPACE, prepend_scheme="always", split=True)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=[BpeTokenizer.UNK], show_progress=False
+    )
+    seen = [0]
+
+    def sentence_stream() -> Iterator[str]:
+        for text in texts:
+            for sentence in split_sentences(text):
+                seen[0] += 1
+                yield sentence
+
+    hf.train_from_iterator(sentence_stream(), trainer=trainer)
+    if seen[0] == 0:
+        raise CorpusError("cannot train a BPE tokenizer on an empty corpus")
+    tok._hf = hf
+    return tok
+
+
+_KINDS: dict[str, type[Tokenizer]] = {
+    "word": WordTokenizer,
+    "char": CharTokenizer,
+    "whitespace": WhitespaceTokenizer,
+    "bpe": BpeTokenizer,
+}
+
+TOKENIZER_NAMES = tuple(_KINDS)
+
+
+def get_tokenizer(name: str = "word", **options: Any) -> Tokenizer:
+    """Return a tokenizer of kind ``name`` ("word", "char", "whitespace", "bpe").
+
+    Options: ``natural`` (whitespace: detokenize as natural text, default True); ``vocab_size``
+    (bpe, default 8000). A BPE tokenizer comes back untrained: call ``.fit(texts)``.
+    """
+    cls = _KINDS.get(name)
+    if cls is None:
+        raise InputError(f"unknown tokenizer {name!r}; choose one of {', '.join(TOKENIZER_NAMES)}")
+    try:
+        return cls(**options)
+    except TypeError as exc:
+        raise InputError(f"bad option for the {name!r} tokenizer: {exc}") from exc
+
+
+def tokenizer_for_training(kind: str, vocab_size: int = 8000) -> Tokenizer:
+    """A fresh tokenizer of `kind`, ready for `fit`; `vocab_size` is for kinds that learn units."""
+    cls = _KINDS.get(kind)
+    if cls is None:
+        raise InputError(f"unknown tokenizer {kind!r}; choose one of {', '.join(TOKENIZER_NAMES)}")
+    return cls.for_training(vocab_size)
+
+
+def tokenizer_from_config(cfg: dict[str, Any]) -> Tokenizer:
+    """Rebuild a tokenizer from ``Tokenizer.to_config()`` output (e.g. read from a model file)."""
+    if isinstance(cfg, str):
+        try:
+            cfg = json.loads(cfg)
+        except ValueError as exc:
+            raise ModelFileError(f"tokenizer config is not valid JSON: {exc}") from exc
+    if not isinstance(cfg, dict) or "kind" not in cfg:
+        raise ModelFileError(f"tokenizer config must be a dict with a 'kind', got {cfg!r:.200}")
+    options = {k: v for k, v in cfg.items() if k != "kind"}
+    kind = cfg["kind"]
+    if kind not in _KINDS:
+        raise ModelFileError(f"unknown tokenizer kind {kind!r} in config; known: {', '.join(TOKENIZER_NAMES)}")
+    try:
+        return _KINDS[kind](**options)
+    except (TypeError, InputError) as exc:
+        raise ModelFileError(f"bad tokenizer config for {kind!r}: {exc}") from exc
