@@ -59,7 +59,7 @@ def test_beam_search_scores_are_the_models_and_sorted(model):
     found = beam_search(m, ctx, 4, 12)
     assert 1 <= len(found) <= 4 * 4
     scores = []
-    for toks, lp in found:
+    for toks, lp, score in found:
         c, total = list(ctx), 0.0
         for t in toks:
             total += math.log(float(m.probabilities(c, [t])[0]))
@@ -67,7 +67,8 @@ def test_beam_search_scores_are_the_models_and_sorted(model):
         if len(toks) < 12:  # ended the sentence: </s> is part of the probability
             total += math.log(float(m.probabilities(c, [EOS])[0]))
         assert math.isclose(lp, total, rel_tol=1e-6)  # float32 tables, summed two ways
-        scores.append(lp / (len(toks) + (len(toks) < 12)) ** 0.7)
+        assert math.isclose(score, lp / (len(toks) + (len(toks) < 12)) ** 0.7, rel_tol=1e-9)
+        scores.append(score)
     assert scores == sorted(scores, reverse=True)
 
 

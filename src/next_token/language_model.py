@@ -27,12 +27,13 @@ import numpy as np
 
 from . import __version__
 from .arguments import check_int, check_number
-from .decode import beam_search, greedy, sample
+from .decode import beam_search, candidates, check_decoding, greedy, sample
 from .errors import CorpusError, InputError, ModelFileError
 from .model_file import read_model_file, write_model_file
 from .protocol import TokenModel
 from .stops import StopScanner
 from .text.corpus import Text, iter_texts
+from .text.spacing import SpacingModel
 from .text.tokenizer import Tokenizer, get_tokenizer, tokenizer_from_config
 from .text.vocab import BOS, EOS, Vocabulary
 from .training import TrainingConfig, train_model
@@ -52,11 +53,28 @@ class Prediction:
 
 @dataclass(frozen=True)
 class Completion:
-    """A continuation of a prompt: its text (to append to the prompt), tokens and probability."""
+    """A continuation of a prompt: its text (to append to the prompt), its probability, its
+    tokens, and the length-aware score completions are ranked by: ln p / len^0.7, len counting
+    the sentence end (Wu et al. 2016), so that a longer sentence can beat a short one."""
 
     text: str
     probability: float
     tokens: tuple[str, ...] = ()
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of generation: the text it adds (after stop strings are cut), the token (None on
+    the last step, which ends the stream), the token's probability, why generation ended (on the
+    last step: "stop" for a stop string, "length" for max_tokens), and the likeliest tokens at
+    that point as (text, probability) pairs when asked for."""
+
+    text: str
+    token: str | None
+    probability: float | None
+    finish_reason: str | None = None
+    alternatives: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass
@@ -149,6 +167,8 @@ class LanguageModel:
         """Write the model to one file, atomically (see model_file.py)."""
         ngram_meta, arrays = self.model.to_arrays()
         arrays.update(self.vocab.to_arrays())
+        if self.tokenizer.spacing is not None:
+            arrays.update(self.tokenizer.spacing.to_arrays())
         meta = {
             "package_version": __version__,
             "tokenizer": self.tokenizer.to_config(),
@@ -173,6 +193,7 @@ class LanguageModel:
                 model = NgramModel.from_arrays(meta["ngram"], arrays)
             vocab = Vocabulary.from_arrays(arrays)
             tok = tokenizer_from_config(meta["tokenizer"])
+            tok = tok.with_spacing(SpacingModel.from_arrays(arrays, vocab))
         except (KeyError, ValueError, UnicodeDecodeError) as e:
             raise ModelFileError(f"{path} is corrupted or incomplete: {e}") from None
         if len(vocab) != model.vocab_size:
@@ -229,16 +250,14 @@ class LanguageModel:
 
     def _text_of(self, prompt: str, ids: Sequence[int]) -> str:
         """The text to append to `prompt` for the generated ids; sentences end where `</s>` is."""
-        out = ""
-        sentence: list[str] = []
-        for i in list(ids) + [EOS]:
+        speller = self.tokenizer.speller(prompt)
+        out = []
+        for i in ids:
             if i == EOS:
-                if sentence:
-                    out += self.tokenizer.join_continuation(prompt + out, sentence)
-                sentence = []
+                speller.end_sentence()
             else:
-                sentence.append(self.vocab.tokens[i])
-        return out
+                out.append(speller.append(self.vocab.tokens[i]))
+        return "".join(out)
 
     # ------------------------------------------------------------------ predictions
 
@@ -246,23 +265,44 @@ class LanguageModel:
         """The k most probable next tokens after `context`, best first (exact, with probabilities).
 
         `context` is text or a list of tokens. `</s>` stands for the end of the sentence. With
-        `prefix`, only tokens that start with it are ranked (autocomplete of a word being
-        typed); probabilities stay unnormalized.
+        `prefix`, only tokens that start with it, in any case, are ranked (autocomplete of a word
+        being typed: "chri" finds "Christine"); probabilities stay unnormalized.
         """
+        return self._ranked(context, k, prefix, "exact")
+
+    def suggestions(self, context: str | Sequence[str] = "", k: int = 10, prefix: str | None = None) -> list[Prediction]:
+        """The next tokens to show a person: like `predict`, with the tokens the corpus showed
+        after the context first (see decode.py's "seen" policy), then the rest; each with its
+        exact probability. After "but the" this offers "same", "first", ... where `predict`
+        offers "," and "." first (honest Kneser-Ney backoff mass, rarely what comes next)."""
+        return self._ranked(context, k, prefix, "seen")
+
+    def _ranked(self, context, k, prefix, ranking) -> list[Prediction]:
         k = check_int(k, "k", 1, MAX_K)
         ctx = self.context_ids(context)
+        tokens = self.vocab.tokens
         if prefix:
-            probs = self.model.distribution(ctx)
-            cand = self.vocab.with_prefix(prefix)
+            cand = self.vocab.with_prefix(prefix, ignore_case=True)
             if len(cand) == 0:
                 return []
-            best = cand[np.lexsort((cand, -probs[cand]))[:k]]
-            return [Prediction(self.vocab.tokens[i], float(probs[i])) for i in best]
-        ids, probs = self.model.top_k(ctx, k)
-        return [Prediction(self.vocab.tokens[i], float(p)) for i, p in zip(ids.tolist(), probs.tolist())]
+            probs = self.model.probabilities(ctx, cand)
+            unseen = np.zeros(len(cand), bool)
+            if ranking == "seen":
+                seen = self.model.seen_continuations(ctx, self.model.seen_level(ctx))[0]
+                unseen = ~np.isin(cand, seen)
+            best = np.lexsort((cand, -probs, unseen))[:k]
+            return [Prediction(tokens[int(cand[i])], float(probs[i])) for i in best]
+        ids, probs = candidates(self.model, ctx, k, "seen" if ranking == "seen" else "smoothed")
+        if len(ids) < k:  # fewer seen tokens than asked: the rest in the model's order
+            more_ids, more_probs = self.model.top_k(ctx, k + len(ids))
+            fresh = ~np.isin(more_ids, ids)
+            ids = np.concatenate([ids, more_ids[fresh]])[:k]
+            probs = np.concatenate([probs, more_probs[fresh]])[:k]
+        return [Prediction(tokens[i], float(p)) for i, p in zip(ids.tolist(), probs.tolist())]
 
     def predict_sequence(self, context: str, n: int = 5, no_repeat_ngram: int | None = 3) -> Completion:
-        """The n most likely next tokens, one greedy step at a time (may run past a sentence end)."""
+        """The n most likely next tokens, one step at a time among what the corpus showed after
+        the context (decode.py's "seen" policy; may run past a sentence end)."""
         n = check_int(n, "n", 1, MAX_TOKENS)
         ctx = self.context_ids(context)
         steps = greedy(self._decoder(ctx), ctx, n, no_repeat_ngram, stop_at_eos=False)
@@ -271,73 +311,102 @@ class LanguageModel:
         return Completion(self._text_of(context, ids), prob, tuple(self.vocab.tokens[i] for i in ids))
 
     def complete(self, prompt: str, max_tokens: int = 30, no_repeat_ngram: int | None = 3) -> str:
-        """The most likely continuation of `prompt` to the end of its sentence (greedy)."""
-        self._nonempty(prompt)
-        max_tokens = check_int(max_tokens, "max_tokens", 1, MAX_TOKENS)
-        ctx = self.context_ids(prompt)
-        steps = greedy(self._decoder(ctx), ctx, max_tokens, no_repeat_ngram)
-        return self._text_of(prompt, [t for t, _ in steps])
+        """The most probable continuation of `prompt` to the end of its sentence: the best of a
+        beam search over what the corpus showed after each context, by probability with a
+        length-aware score (log p / len^0.7), so that a longer sentence can beat a short one."""
+        found = self.completions(prompt, 1, max_tokens, no_repeat_ngram)
+        return found[0].text if found else ""
 
     def completions(self, prompt: str, k: int = 5, max_tokens: int = 30,
                     no_repeat_ngram: int | None = 3) -> list[Completion]:
-        """k alternative continuations to the end of the sentence (beam search, deduplicated)."""
+        """k different continuations to the end of the sentence, best first by their length-aware
+        `score` (beam search over what the corpus showed after each context)."""
         self._nonempty(prompt)
         k = check_int(k, "k", 1, 100)
-        max_tokens = check_int(max_tokens, "max_tokens", 1, 200)
+        max_tokens = check_int(max_tokens, "max_tokens", 1, MAX_TOKENS if k == 1 else 200)
         ctx = self.context_ids(prompt)
-        found = beam_search(self._decoder(ctx), ctx, k, max_tokens, no_repeat_ngram=no_repeat_ngram)
+        found = beam_search(self._decoder(ctx), ctx, k, min(max_tokens, 200), no_repeat_ngram=no_repeat_ngram,
+                            is_word=self.vocab.word_mask())
         out, seen = [], set()
-        for ids, lp in found:
+        for ids, lp, score in found:
             text = self._text_of(prompt, ids)
             if text.strip() and text not in seen:
                 seen.add(text)
-                out.append(Completion(text, math.exp(lp), tuple(self.vocab.tokens[i] for i in ids)))
+                out.append(Completion(text, math.exp(lp), tuple(self.vocab.tokens[i] for i in ids), score))
             if len(out) == k:
                 break
         return out
 
-    def stream(self, prompt: str = "", max_tokens: int = 50, temperature: float = 1.0, top_k: int | None = None,
-               top_p: float | None = None, seed: int | None = None, stop: Sequence[str] | None = None,
-               no_repeat_ngram: int | None = None) -> Iterator[str]:
-        """Generate text piece by piece (one token each); `"".join(stream(...)) == generate(...)`."""
-        for piece, _, _ in self._generate(prompt, max_tokens, temperature, top_k, top_p, seed, stop, no_repeat_ngram):
-            yield piece
+    def steps(self, prompt: str = "", max_tokens: int = 50, temperature: float = 1.0, top_k: int | None = None,
+              top_p: float | None = None, min_p: float | None = None, seed: int | None = None,
+              stop: Sequence[str] | None = None, no_repeat_ngram: int | None = None, decoding: str = "seen",
+              alternatives: int = 0) -> Iterator[Step]:
+        """Generate token by token: one `Step` per token (its text, the token, its probability,
+        and `alternatives` of the likeliest tokens with theirs), then a last `Step` that carries
+        the text held back for stop strings and the `finish_reason` ("stop" or "length").
 
-    def generate(self, prompt: str = "", max_tokens: int = 50, temperature: float = 1.0, top_k: int | None = None,
-                 top_p: float | None = None, seed: int | None = None, stop: Sequence[str] | None = None,
-                 no_repeat_ngram: int | None = None) -> str:
-        """Sample a continuation of `prompt` (the continuation only). Same seed, same text."""
-        return "".join(self.stream(prompt, max_tokens, temperature, top_k, top_p, seed, stop, no_repeat_ngram))
-
-    def _generate(self, prompt, max_tokens, temperature, top_k, top_p, seed, stop, no_repeat_ngram):
-        """Yield (text piece, token, probability); stops before any `stop` string."""
+        `decoding="seen"` writes only what the corpus showed after each context (decode.py);
+        "smoothed" samples the whole distribution. Each token's text costs the same whatever
+        the length of the text before it (the tokenizer's incremental speller).
+        """
         max_tokens = check_int(max_tokens, "max_tokens", 1, MAX_TOKENS)
         temperature = check_number(temperature, "temperature", 0, 100)
         if top_k is not None:
             top_k = check_int(top_k, "top_k", 1, MAX_K)
         if top_p is not None:
             top_p = check_number(top_p, "top_p", 0, 1, low_open=True)
+        if min_p is not None:
+            min_p = check_number(min_p, "min_p", 0, 1)
         if seed is not None:
             seed = check_int(seed, "seed", 0)
+        check_decoding(decoding)
+        alternatives = check_int(alternatives, "alternatives", 0, MAX_K)
         scanner = StopScanner(stop)  # holds back text that could still grow into a stop string
         rng = np.random.default_rng(seed)
-        text = ""  # everything generated so far
         ctx = self.context_ids(prompt)
-        for tok, p in sample(self._decoder(ctx), ctx, max_tokens, rng, temperature,
-                             top_k, top_p, no_repeat_ngram):
+        model = self._decoder(ctx)
+        speller = self.tokenizer.speller(prompt)
+        tokens = self.vocab.tokens
+        history = list(ctx)  # the context of the next token, for the alternatives
+        for tok, p in sample(model, ctx, max_tokens, rng, temperature, top_k, top_p, no_repeat_ngram,
+                             decoding=decoding, min_p=min_p):
+            alts: tuple = ()
+            if alternatives:
+                ids, probs = model.top_k(history, alternatives)
+                alts = tuple((speller.copy().append(tokens[i]) if i > EOS else tokens[i], float(q))
+                             for i, q in zip(ids.tolist(), probs.tolist()))
             if tok == EOS:
-                continue  # the next token's spacing starts the new sentence
-            # Each piece is spaced against everything before it, so pieces simply concatenate.
-            piece = self.tokenizer.join_continuation(prompt + text, [self.vocab.tokens[tok]])
-            text += piece
-            out = scanner.feed(piece)
-            if out:
-                yield out, tok, p
+                speller.end_sentence()  # the next token's spacing starts the new sentence
+                history = [BOS]
+                yield Step(scanner.feed(""), END_OF_SENTENCE, p, None, alts)
+                continue
+            history = self.trim(history + [tok])
+            yield Step(scanner.feed(speller.append(tokens[tok])), tokens[tok], p, None, alts)
             if scanner.stopped:
+                yield Step("", None, None, "stop")
                 return
-        tail = scanner.flush()
-        if tail:
-            yield tail, EOS, 1.0
+        yield Step(scanner.flush(), None, None, "length")
+
+    def stream(self, prompt: str = "", max_tokens: int = 50, temperature: float = 1.0, top_k: int | None = None,
+               top_p: float | None = None, seed: int | None = None, stop: Sequence[str] | None = None,
+               no_repeat_ngram: int | None = None, decoding: str = "seen", min_p: float | None = None) -> Iterator[str]:
+        """Generate text piece by piece; `"".join(stream(...)) == generate(...)`."""
+        for step in self.steps(prompt, max_tokens, temperature, top_k, top_p, min_p, seed, stop, no_repeat_ngram,
+                               decoding):
+            if step.text:
+                yield step.text
+
+    def generate(self, prompt: str = "", max_tokens: int = 50, temperature: float = 1.0, top_k: int | None = None,
+                 top_p: float | None = None, seed: int | None = None, stop: Sequence[str] | None = None,
+                 no_repeat_ngram: int | None = None, decoding: str = "seen", min_p: float | None = None) -> str:
+        """Sample a continuation of `prompt` (the continuation only). Same seed, same text.
+
+        By default only what the corpus showed after each context is written (`decoding="seen"`,
+        see decode.py), which reads like the corpus; `decoding="smoothed"` samples the model's
+        whole distribution. temperature, top_k, top_p and min_p apply to either.
+        """
+        return "".join(self.stream(prompt, max_tokens, temperature, top_k, top_p, seed, stop, no_repeat_ngram,
+                                   decoding, min_p))
 
     def _decoder(self, context: list[int]) -> TokenModel:
         """The model decoding runs on (with unbounded context, its copy guard is switched on)."""

@@ -63,8 +63,18 @@ class TokenModel(Protocol):
     corpus_index: "SuffixArray | None"
     """The suffix-array index of the training stream, when the model keeps one."""
 
-    def top_k(self, context: Sequence[int], k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The k most probable next ids and their probabilities, best first, exact; ties by id."""
+    def top_k(self, context: Sequence[int], k: int, min_level: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """The k most probable next ids and their probabilities, best first, exact; ties by id.
+        With `min_level`, only ids the corpus showed after the context's last `min_level` ids."""
+        ...
+
+    def seen_level(self, context: Sequence[int], min_branch: int = 2, min_context: int = 2) -> int:
+        """How many of the last context ids "seen" decoding conditions on (see decode.py)."""
+        ...
+
+    def seen_continuations(self, context: Sequence[int], level: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ids the corpus showed after the context's last `level` ids, with their exact
+        probabilities after the whole context."""
         ...
 
     def distribution(self, context: Sequence[int]) -> np.ndarray:
@@ -73,6 +83,11 @@ class TokenModel(Protocol):
 
     def probabilities(self, context: Sequence[int], ids: np.ndarray) -> np.ndarray:
         """p(w | context) for the given ids only (no scan of the vocabulary)."""
+        ...
+
+    def seen_weights(self, context: Sequence[int], level: int) -> tuple[np.ndarray, np.ndarray]:
+        """The same ids with their share of the corpus's counts after that context (what
+        sampling that reads like the corpus draws from)."""
         ...
 
     def score_stream(self, stream: np.ndarray) -> StreamScores:

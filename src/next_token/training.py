@@ -9,7 +9,8 @@ model, the original library's `Language(...)` and `ntp train`. The stages:
 
 1. the tokenizer learns from the texts if its kind needs it (BPE units);
 2. texts are split into sentences and tokens, and tokens become ids in first-seen order, as one
-   uint32 stream of `<s> ... </s>` sentences (`Vocabulary.build`);
+   uint32 stream of `<s> ... </s>` sentences (`Vocabulary.build`); a word tokenizer also learns
+   how the corpus spaced its tokens (`text.spacing`);
 3. the stream is counted and estimated into an n-gram model (`ngram.build`), or, with
    `unbounded=True`, also indexed with a suffix array and mixed (`unbounded.build`).
 """
@@ -20,11 +21,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterable
 
+import numpy as np
+
 from .arguments import check_int
 from .errors import CorpusError, InputError
 from .ngram.counting import MAX_ORDER
 from .ngram.kneser_ney import FALLBACK_POLICIES
 from .protocol import TokenModel
+from .text.spacing import SpacingModel
 from .text.tokenizer import Tokenizer, tokenizer_for_training
 from .text.vocab import BOS, Vocabulary
 
@@ -82,14 +86,25 @@ def train_model(texts: Iterable[tuple[str, str]], config: TrainingConfig, source
         tok = tok.fit(t for _, t in texts)
     total_chars = sum(len(t) for _, t in texts)
     bar = tqdm(total=total_chars, unit="char", unit_scale=True, desc="tokenizing", disable=not config.progress)
+    spaces = bytearray()  # per stream position: did whitespace precede the token in the text
 
     def sentences():
         for _, t in texts:
-            yield from tok.sentences(t)
+            if tok.learns_spacing:
+                for tokens, flags in tok.spaced_sentences(t):
+                    spaces.append(0)
+                    spaces.extend(flags)
+                    spaces.append(0)
+                    yield tokens
+            else:
+                yield from tok.sentences(t)
             bar.update(len(t))
 
     vocab, stream = Vocabulary.build(sentences())
     bar.close()
+    if tok.learns_spacing:
+        tok = tok.with_spacing(SpacingModel.learn(stream, np.frombuffer(bytes(spaces), np.uint8), vocab))
+        del spaces
     n_sent = int((stream == BOS).sum())
     if n_sent == 0:
         raise CorpusError("the corpus is empty: no sentence with a token was found in it")

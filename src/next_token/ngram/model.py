@@ -218,12 +218,14 @@ class NgramModel:
 
     # ---------------------------------------------------------------- queries
 
-    def top_k(self, context: Sequence[int], k: int) -> tuple[np.ndarray, np.ndarray]:
+    def top_k(self, context: Sequence[int], k: int, min_level: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """The k most probable next tokens and their probabilities, exactly, best first.
 
         Levels are visited longest context first, each best first; a level stops as soon as its
         next value (times the level's backoff factor) cannot beat the k-th best so far, so most
-        levels look at a handful of tokens. Ties are broken by smaller id.
+        levels look at a handful of tokens. Ties are broken by smaller id. With `min_level`, only
+        tokens seen after the context's last `min_level` tokens compete (fewer than k may come
+        back): the best of what the corpus showed there, with their exact probabilities.
         """
         if k <= 0:
             raise InputError(f"k must be a positive number, got {k}")
@@ -234,6 +236,8 @@ class NgramModel:
         big: list[tuple[int, int, int]] = []  # large levels above, stamped only when needed
         stamp = stamp_mv = qid = None
         for L, node, cum in self._levels(context):
+            if L < min_level:
+                break
             if L == 0:
                 lo, hi = 0, len(self._words_mv[0])
             else:
@@ -275,6 +279,79 @@ class NgramModel:
         best = sorted(heap, reverse=True)
         ids = np.array([-w for _, w in best], dtype=np.int64)
         return ids, 10.0 ** np.array([lp for lp, _ in best], dtype=np.float64)
+
+    def seen_level(self, context: Sequence[int], min_branch: int = 2, min_context: int = 2) -> int:
+        """How many of the last context tokens to condition on when only seen continuations may
+        follow (decoding that reads like its corpus): the longest suffix with at least
+        `min_branch` distinct continuations in the corpus, but a suffix of `min_context` tokens
+        (or the whole context, if shorter) is used even with a single continuation, as markovify
+        uses its state. Longer suffixes with a single continuation are passed over: following
+        them would recite the corpus."""
+        for L, node, _ in self._levels(context):
+            if L == 0:
+                return 0
+            lo, hi = self._children(L + 1, node)
+            if hi - lo >= min_branch or (hi > lo and L <= min_context):
+                return L
+        return 0
+
+    def seen_continuations(self, context: Sequence[int], level: int) -> tuple[np.ndarray, np.ndarray]:
+        """The tokens seen after the last `level` tokens of `context` (ascending ids) and their
+        exact probabilities p(w | context) (a token also seen after a longer suffix gets that
+        longer suffix's estimate, as in `distribution`)."""
+        V = self.vocab_size
+        found = None
+        for L, node, cum in reversed(self._levels(context)):  # shortest first; longer overwrite
+            if L < level:
+                continue
+            if L == 0:
+                ids = np.arange(V, dtype=np.int64)
+                lp = self.logprob[0].astype(np.float64) + cum
+                if self.sentence_mode:
+                    ids, lp = ids[ids != BOS], lp[ids != BOS]
+                found = (ids, lp)
+                continue
+            lo, hi = self._children(L + 1, node)
+            words = (self.keys[L][lo:hi] % V).astype(np.int64)
+            lps = self.logprob[L][lo:hi].astype(np.float64) + cum
+            if found is None:
+                found = (words, lps)
+            else:
+                at = np.searchsorted(found[0], words)
+                found[1][at] = lps
+        if found is None:
+            return np.zeros(0, np.int64), np.zeros(0)
+        return found[0], 10.0 ** found[1]
+
+    def seen_weights(self, context: Sequence[int], level: int) -> tuple[np.ndarray, np.ndarray]:
+        """The tokens seen after the context's last `level` tokens (ascending ids) and their
+        share of that context's (adjusted) counts, c(h w) / c(h): what the corpus did there.
+
+        The counts are not stored, but the estimate gives them back: for a seen w,
+        p(w | h) = (c(h w) - D) / c(h) + gamma(h) p(w | h'), so subtracting the interpolated
+        lower order leaves the discounted share, and gamma(h) / n (the discount mass spread over
+        h's n continuations) puts the average discount back. Level 0 gives the unigram estimate.
+        """
+        V = self.vocab_size
+        levels = {L: (node, cum) for L, node, cum in self._levels(context)}
+        if level == 0 or level not in levels:
+            w = 10.0 ** self.logprob[0].astype(np.float64)
+            if self.sentence_mode:
+                w[BOS] = 0.0
+            return np.arange(V, dtype=np.int64), w / w.sum()
+        node = levels[level][0]
+        lo, hi = self._children(level + 1, node)
+        ids = (self.keys[level][lo:hi] % V).astype(np.int64)
+        p = 10.0 ** self.logprob[level][lo:hi].astype(np.float64)
+        gamma = 10.0 ** float(self._backoff_mv[level - 1][node])
+        if level == 1:
+            lower = 10.0 ** self.logprob[0][ids].astype(np.float64)
+        else:  # every w seen after h was seen after h' too: it is among h's parent's children
+            plo, phi = self._children(level, levels[level - 1][0])
+            at = np.searchsorted((self.keys[level - 1][plo:phi] % V).astype(np.int64), ids)
+            lower = 10.0 ** self.logprob[level - 1][plo + at].astype(np.float64)
+        w = np.maximum(p - gamma * lower, 0.0) + gamma / len(ids)
+        return ids, w / w.sum()
 
     def distribution(self, context: Sequence[int]) -> np.ndarray:
         """p(w | context) for every token id (float64; sums to 1; `<s>` gets 0)."""

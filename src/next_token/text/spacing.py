@@ -1,140 +1,259 @@
-"""Word tokens back to natural text: ["Hello", ",", "world", "."] -> "Hello, world."
+"""Spacing learned from the corpus, and the incremental speller that writes tokens back as text.
 
-The word tokenizer (see `tokenizer.py`) splits punctuation off words, so detokenizing is deciding,
-between each pair of neighbouring tokens, whether a space goes there. The rules:
+The word tokenizer drops whitespace, so writing tokens back is deciding, before each token,
+whether a space goes there. Hand rules get code and quotes wrong (``getnchannels ()``,
+``The ghost, "he said``), so we learn the decision from how the training corpus itself spaced
+its tokens. For each token b after a token a in a sentence, the features are
 
-- no space before closing punctuation: ``, . ; : ! ? ) ] } ” ’ » % …`` and before contraction
-  pieces such as ``'s`` / ``n't`` (if a caller's tokens have them; our tokenizer keeps ``don't``
-  whole);
-- no space after opening punctuation: ``( [ { “ ‘ « ¿ ¡`` and currency signs ``$ £ € ¥``;
-- runs of two or more dashes (``--``), the em dash ``—`` and the slash ``/`` join their
-  neighbours: "word--word", "and/or"; a lone ``-`` is spaced: "5 - 3";
-- straight double quotes alternate: the first opens (space before, none after), the next closes
-  (none before, space after), and so on;
-- a straight single quote closes an open single quote; otherwise it is a possessive after a word
-  ending in "s" ("the dogs' bones"), except after a few common words like "is" or "was";
-  otherwise it opens a quote. This is a guess: "'" is ambiguous in plain text.
+    a, b     the two tokens (vocabulary ids), or their classes (word, Capitalized, number, code
+             identifier, or the punctuation mark itself)
+    fa       whether a space came before a (or that a opened the sentence): this carries the
+             state that a single pair cannot, e.g. a straight quote glued to the word before it
+             closed a quotation, so the next word takes a space
+    q        for straight quotes (" and '): whether an odd number of the same quote came before b
+             in the sentence (b is a quote), and before a (a is a quote): an opening and a
+             closing quote look alike otherwise
 
-Whatever the rules say, two tokens are never glued together when the result would read back as
-one token (two word characters, or two dashes, meeting), so for the tokens our word tokenizer
-produces, ``tokenize(detokenize(tokens)) == tokens`` (property-tested). What cannot round-trip:
-tokens that the tokenizer would not produce (a token with a space inside, "a.b", a Penn-style
-"'s" or "n't", which we glue on and which then read back as part of the word), and spacing inside
-the original text (``"3 %"`` comes back as ``"3%"``).
+and the decision is the majority of the corpus's choices at the most specific level with
+evidence, in this order:
 
-Every spacing decision depends only on the tokens *before* a position, never after it, so the
-text of a prefix never changes when tokens are appended. `join_continuation` relies on that.
+    L1 (a, fa, b, q)   L2 (a, fa, class b, q)   L3 (class a, fa, b, q)   L4 (class a, fa, class b, q)
+
+L4 is kept whole (it is small); a finer level keeps only the keys whose majority differs from
+what the coarser levels would answer, and was seen at least `MIN_EVIDENCE` times, so the tables
+hold the corpus's exceptions ("f" + "(" in code, "--" glued in one book) rather than every pair
+or every typo. Where no level has evidence (a class pair
+the corpus never showed), the fixed rules of `spacing_rules` decide. One rule always holds: two
+tokens are never glued when they would read back as one token, so tokenizing the text gives the
+tokens back.
+
+`Speller` applies this incrementally: it keeps the last token, its flag and the quote parities,
+so appending a token costs a few binary searches, whatever the length of the text before it
+(generating 10,000 tokens stays linear).
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from typing import Iterable, Sequence
 
-OPENERS = frozenset("([{“‘«¿¡$£€¥")
-CLOSERS = frozenset(",.;:!?)]}”’»%…")
-JOINERS = frozenset(("/", "—"))
-CONTRACTION_PIECES = frozenset(
-    piece.replace("'", q)
-    for piece in ("'s", "'re", "'ve", "'ll", "'d", "'m", "n't", "'S", "'RE", "'VE", "'LL", "'D", "'M", "N'T")
-    for q in ("'", "’")
-)
-# Words ending in "s" after which a straight quote is more likely to open a quotation than to
-# mark a plural possessive: "it was 'fine'", not "it was' fine'".
-_NOT_POSSESSIVE = frozenset(
-    "as is was has his this its us yes thus perhaps always whereas does goes says towards "
-    "afterwards sometimes besides across unless".split()
-)
-_DASH_RUN = re.compile(r"-{2,}\Z")
+import numpy as np
 
-_OPEN, _CLOSE, _JOIN, _WORD = "open", "close", "join", "word"
+from .spacing_rules import RuleSpacer, would_glue
+from .vocab import BOS, EOS
+
+FIRST = 2  # the `fa` value of a sentence's first token: nothing came before it
+MIN_EVIDENCE = 2  # occurrences a finer level needs to overrule a coarser one
+QUOTES = ('"', "'")
+PUNCTUATION = "\"'.,;:!?()[]{}<>-/\\*&%$#@+=|~^`_“”‘’«»…—–"
+_SHAPES = ("lower", "Capital", "UPPER", "number", "identifier", "other")
+N_CLASSES = len(_SHAPES) + len(PUNCTUATION)
+_IDENT = re.compile(r"(?:\w*_\w*|[a-z]+[A-Z]\w*|\w*\d\w*[A-Za-z]\w*|[A-Za-z]\w*\d\w*)\Z")
 
 
-def _is_word_char(c: str) -> bool:
-    return c.isalnum() or c == "_"
+def token_class(token: str) -> int:
+    """A small int naming the token's shape; each punctuation mark is its own class."""
+    if len(token) == 1 and token in PUNCTUATION:
+        return len(_SHAPES) + PUNCTUATION.index(token)
+    if token.isdigit() or (token[:1].isdigit() and token.replace(",", "").replace(".", "").isdigit()):
+        return 3
+    if _IDENT.match(token):
+        return 4
+    if token.isalpha() or token.replace("-", "").replace("'", "").replace("’", "").isalpha():
+        if token.islower():
+            return 0
+        if token.isupper() and len(token) > 1:
+            return 2
+        if token[:1].isupper():
+            return 1
+    return 5
 
 
-class _Spacer:
-    """Decides, token by token, whether a space goes before the next token.
+def _keys(level: int, a, fa, b, q, ca, cb, V: int):
+    """The packed key of each level (vectorized over numpy arrays, or Python ints); q < 4."""
+    if level == 0:
+        return ((a * 3 + fa) * V + b) * 4 + q
+    if level == 1:
+        return ((a * 3 + fa) * N_CLASSES + cb) * 4 + q
+    if level == 2:
+        return ((ca * 3 + fa) * V + b) * 4 + q
+    return ((ca * 3 + fa) * N_CLASSES + cb) * 4 + q
 
-    Holds the only state the rules need: the previous token's role and whether a straight double
-    or single quote is open.
+
+class SpacingModel:
+    """The learned tables (see the module docstring) over a vocabulary's ids."""
+
+    def __init__(self, keys: Sequence[np.ndarray], space: Sequence[np.ndarray], classes: np.ndarray, vocab):
+        self.keys = [np.asarray(k, dtype=np.uint64) for k in keys]
+        self.space = [np.asarray(s, dtype=np.uint8) for s in space]
+        self.classes = np.asarray(classes, dtype=np.uint8)
+        self.vocab = vocab
+        self._keys_mv = [memoryview(np.ascontiguousarray(k)) for k in self.keys]
+        self._space_mv = [memoryview(np.ascontiguousarray(s)) for s in self.space]
+        self._classes_mv = memoryview(np.ascontiguousarray(self.classes))
+        self._quote_ids = [vocab.id(q) for q in QUOTES]
+
+    # ---------------------------------------------------------------- learning
+
+    @classmethod
+    def learn(cls, stream: np.ndarray, spaces: np.ndarray, vocab) -> "SpacingModel":
+        """Learn from an id stream (`<s> ... </s>` sentences) and, for each position, whether
+        whitespace preceded that token in the text (0 or 1; any value at `<s>`/`</s>`)."""
+        ids = np.asarray(stream, dtype=np.int64)
+        spaces = np.asarray(spaces, dtype=np.int64)
+        V = len(vocab)
+        classes = np.fromiter((token_class(t) for t in vocab.tokens), dtype=np.uint8, count=V)
+        classes[: EOS + 1] = 0
+        i = np.flatnonzero((ids[1:] > EOS) & (ids[:-1] > EOS)) + 1  # b at i, a at i-1: both words
+        if i.size == 0:
+            return cls([np.zeros(0, np.uint64)] * 4, [np.zeros(0, np.uint8)] * 4, classes, vocab)
+        a, b, y = ids[i - 1], ids[i], (spaces[i] > 0).astype(np.int64)
+        fa = np.where(ids[i - 2] == BOS, FIRST, spaces[i - 1] > 0).astype(np.int64)
+        q = np.zeros(i.size, np.int64)
+        sentence_start = np.maximum.accumulate(np.where(ids == BOS, np.arange(ids.size), 0))
+        for quote in QUOTES:
+            qid = vocab.id(quote)
+            if qid <= EOS:
+                continue
+            before = np.concatenate(([0], np.cumsum(ids == qid)))  # quotes in ids[:j]
+            q |= np.where(b == qid, (before[i] - before[sentence_start[i]]) & 1, 0)
+            q |= np.where(a == qid, ((before[i - 1] - before[sentence_start[i]]) & 1) << 1, 0)
+        ca, cb = classes[a].astype(np.int64), classes[b].astype(np.int64)
+        levels = []
+        for level in range(4):
+            k = _keys(level, a, fa, b, q, ca, cb, V).astype(np.uint64)
+            uniq, inverse = np.unique(k, return_inverse=True)
+            yes = np.bincount(inverse, weights=y, minlength=uniq.size)
+            no = np.bincount(inverse, weights=1 - y, minlength=uniq.size)
+            levels.append((uniq, (yes >= no).astype(np.uint8), inverse, np.maximum(yes, no)))
+        # L4 whole; L3 and L2 where they differ from L4; L1 where it differs from the answer the
+        # coarser levels give at query time (L2 if kept, else L3 if kept, else L4).
+        keep = [None, None, None, np.ones(levels[3][0].size, bool)]
+        decided = levels[3][1][levels[3][2]]  # per event: the L4 answer
+        for level in (2, 1):
+            uniq, dec, inv, support = levels[level]
+            differs = np.zeros(uniq.size, bool)
+            differs[inv] = dec[inv] != decided
+            keep[level] = differs & (support >= MIN_EVIDENCE)
+        answer = decided.copy()
+        for level in (2, 1):  # L2 is asked before L3, so apply L3 first, then L2 on top
+            uniq, dec, inv, _ = levels[level]
+            kept = keep[level][inv]
+            answer[kept] = dec[inv][kept]
+        uniq, dec, inv, support = levels[0]
+        differs = np.zeros(uniq.size, bool)
+        differs[inv] = dec[inv] != answer
+        keep[0] = differs & (support >= MIN_EVIDENCE)
+        return cls([levels[L][0][keep[L]] for L in range(4)], [levels[L][1][keep[L]] for L in range(4)],
+                   classes, vocab)
+
+    # ---------------------------------------------------------------- files
+
+    def to_arrays(self, prefix: str = "spacing.") -> dict[str, np.ndarray]:
+        out = {f"{prefix}classes": self.classes}
+        for L in range(4):
+            out[f"{prefix}keys.{L + 1}"] = self.keys[L]
+            out[f"{prefix}space.{L + 1}"] = self.space[L]
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays, vocab, prefix: str = "spacing.") -> "SpacingModel | None":
+        """The model stored by `to_arrays`, or None when the file has none (older files)."""
+        if f"{prefix}classes" not in arrays:
+            return None
+        keys = [arrays[f"{prefix}keys.{L}"] for L in range(1, 5)]
+        space = [arrays[f"{prefix}space.{L}"] for L in range(1, 5)]
+        return cls(keys, space, arrays[f"{prefix}classes"], vocab)
+
+    # ---------------------------------------------------------------- queries
+
+    def _class(self, token: str, tid: int) -> int:
+        return self._classes_mv[tid] if tid > EOS else token_class(token)
+
+    def decide(self, a: str, fa: int, b: str, q: int) -> bool | None:
+        """Whether a space goes before `b` after `a` (None: no evidence at any level)."""
+        V = len(self.classes)
+        ia, ib = self.vocab.id(a), self.vocab.id(b)
+        ca, cb = self._class(a, ia), self._class(b, ib)
+        for level in range(4):
+            if (level in (0, 1) and ia <= EOS) or (level in (0, 2) and ib <= EOS):
+                continue  # an unknown token has no row of its own
+            key = _keys(level, ia, fa, ib, q, ca, cb, V)
+            mv = self._keys_mv[level]
+            j = bisect_left(mv, key)
+            if j < len(mv) and mv[j] == key:
+                return bool(self._space_mv[level][j])
+        return None
+
+    def quote_ids(self) -> list[int]:
+        return self._quote_ids
+
+
+class Speller:
+    """Writes tokens as text one at a time: `append(token)` returns what to add to the text.
+
+    Start it after a prompt with `Speller(model, prompt_tokens, prompt_spaces, prompt)`: the last
+    sentence's tokens and their space flags (as `WordTokenizer.spaced_sentences` gives them), and
+    the prompt text itself (only its last character matters: a prompt that ends in whitespace
+    already holds the space the next token may need). `end_sentence()` after `</s>`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, model: SpacingModel | None, tokens: Sequence[str] = (), spaces: Sequence[bool] = (),
+                 prompt: str = ""):
+        self.model = model
+        self.rules = RuleSpacer()
         self.prev: str | None = None
-        self.prev_role = _OPEN  # the start of text behaves like an opener: no space after it
-        self.double_open = False
-        self.single_open = False
+        self.prev_flag = FIRST
+        self.prev_parity = 0
+        self.parity = {quote: 0 for quote in QUOTES}
+        self.at_space = not prompt or prompt[-1].isspace()  # no space is needed before the next token
+        for tok, sp in zip(tokens, spaces):
+            self._advance(tok, bool(sp))
 
-    def _role(self, tok: str) -> str:
-        if tok == '"':
-            self.double_open = not self.double_open
-            return _OPEN if self.double_open else _CLOSE
-        if tok == "'":
-            if self.single_open:
-                self.single_open = False
-                return _CLOSE
-            prev = self.prev or ""
-            if prev[-1:] in ("s", "S") and prev.isalpha() and prev.lower() not in _NOT_POSSESSIVE:
-                return _CLOSE
-            self.single_open = True
-            return _OPEN
-        if tok in CLOSERS or tok in CONTRACTION_PIECES:
-            return _CLOSE
-        if tok in OPENERS:
-            return _OPEN
-        if tok in JOINERS or _DASH_RUN.match(tok):
-            return _JOIN
-        return _WORD
+    def copy(self) -> "Speller":
+        other = Speller.__new__(Speller)
+        other.model, other.prev, other.prev_flag, other.at_space = self.model, self.prev, self.prev_flag, self.at_space
+        other.prev_parity = self.prev_parity
+        other.rules = self.rules.copy()
+        other.parity = dict(self.parity)
+        return other
+
+    def _advance(self, tok: str, space: bool) -> None:
+        self.rules.space_before(tok)
+        self.prev_flag = FIRST if self.prev is None else int(space)
+        self.prev = tok
+        self.prev_parity = self.parity.get(tok, 0)  # for a quote: whether it closes one
+        if tok in self.parity:
+            self.parity[tok] ^= 1
 
     def space_before(self, tok: str) -> bool:
-        """Return whether ``tok`` needs a space before it, and advance past it."""
-        role = self._role(tok)
-        prev = self.prev
-        space = not (self.prev_role in (_OPEN, _JOIN) or role in (_CLOSE, _JOIN))
-        if not space and prev is not None and tok and tok not in CONTRACTION_PIECES:
-            # Never glue what would read back as one token: "a"+"b" or "--"+"-" (a contraction
-            # piece is glued on purpose: "do" + "n't").
-            a, b = prev[-1], tok[0]
-            if _is_word_char(a) and _is_word_char(b) or a == b == "-":
-                space = True
-        self.prev, self.prev_role = tok, role
-        return space
+        """The decision for `tok` (without advancing)."""
+        if self.prev is None:
+            return True  # a sentence's first token: separated from what came before, if anything
+        decided = None
+        if self.model is not None:
+            q = self.parity.get(tok, 0) | (self.prev_parity << 1)
+            decided = self.model.decide(self.prev, self.prev_flag, tok, q)
+        if decided is None:
+            decided = self.rules.copy().space_before(tok)
+        return decided or would_glue(self.prev, tok)
+
+    def append(self, tok: str) -> str:
+        space = self.space_before(tok)
+        text = (" " if space and not self.at_space else "") + tok
+        self._advance(tok, space)
+        self.at_space = tok[-1:].isspace()
+        return text
+
+    def end_sentence(self) -> None:
+        """After `</s>`: the next token starts a new sentence."""
+        self.prev, self.prev_flag, self.prev_parity = None, FIRST, 0
+        self.parity = {quote: 0 for quote in QUOTES}
+        self.rules = RuleSpacer()
 
 
-def detokenize(tokens: list[str]) -> str:
-    """Join word tokens into natural text: ``["Hello", ",", "world", "."]`` -> ``"Hello, world."``.
-
-    See the module docstring for the spacing rules and what does not round-trip.
-    """
-    spacer = _Spacer()
-    parts = []
-    for tok in tokens:
-        if spacer.space_before(tok):
-            parts.append(" ")
-        parts.append(tok)
-    return "".join(parts)
-
-
-def join_continuation(prompt: str, prompt_tokens: list[str], continuation_tokens: list[str]) -> str:
-    """Return the text that follows ``prompt`` when ``continuation_tokens`` are appended to it.
-
-    Only the continuation is returned, with a leading space when the rules want one and the prompt
-    does not already end in whitespace: prompt ``"Hello"`` + ``[",", "world"]`` -> ``", world"``;
-    ``"Hello "`` + ``["world"]`` -> ``"world"``; ``'He said "'`` + ``["Hi"]`` -> ``"Hi"``.
-    ``prompt_tokens`` are the prompt's word tokens: they tell its last token and which quotes it
-    left open.
-    """
-    if not continuation_tokens:
-        return ""
-    spacer = _Spacer()
-    for tok in prompt_tokens:
-        spacer.space_before(tok)
-    parts = []
-    for tok in continuation_tokens:
-        if spacer.space_before(tok):
-            parts.append(" ")
-        parts.append(tok)
-    if parts[0] == " " and (not prompt or prompt[-1].isspace()):
-        parts.pop(0)
-    return "".join(parts)
+def spell(model: SpacingModel | None, tokens: Iterable[str]) -> str:
+    """The text of one sentence's tokens."""
+    speller = Speller(model)
+    return "".join(speller.append(t) for t in tokens)

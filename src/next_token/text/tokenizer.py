@@ -10,15 +10,17 @@ Four kinds, chosen by `get_tokenizer(name, **options)`:
 - ``"bpe"``: subword units learned from the training text with HuggingFace ``tokenizers``.
 
 Every tokenizer has the same small interface (`Tokenizer`): ``tokenize(sentence)``,
-``sentences(text)``, ``detokenize(tokens)``, ``join_continuation(prompt, tokens)``,
-``to_config()``; `tokenizer_from_config` rebuilds one from its config (stored in the model file).
-A BPE tokenizer must be trained first: ``get_tokenizer("bpe").fit(texts)`` or `train_bpe`.
+``sentences(text)``, ``speller(prompt)`` (writes tokens back as text, one at a time, in constant
+time each), and built on it ``detokenize(tokens)`` and ``join_continuation(prompt, tokens)``;
+``to_config()``, and `tokenizer_from_config` rebuilds one from its config (stored in the model
+file). A BPE tokenizer must be trained first: ``get_tokenizer("bpe").fit(texts)`` or `train_bpe`.
 
 Each tokenizer also answers for its own facts, so that nothing else in the package tests a
 tokenizer by name: whether its tokens carry their spaces (`space_in_token`), whether a token list
-ends a sentence (`ends_sentence`), whether it must learn from the corpus first (`needs_training`),
-and what to append to a text to accept a predicted token (`append_texts`). Adding a kind means
-adding one class here and one entry in `_KINDS`.
+ends a sentence (`ends_sentence`), whether it must learn from the corpus first (`needs_training`)
+or learns how the corpus spaces its tokens (`learns_spacing`), and what to append to a text to
+accept a predicted token (`append_texts`). Adding a kind means adding one class here and one
+entry in `_KINDS`.
 """
 
 from __future__ import annotations
@@ -31,8 +33,7 @@ from typing import Any, Iterable, Iterator
 from ..arguments import check_int
 from ..errors import CorpusError, InputError, ModelFileError
 from .corpus import split_sentences
-from .spacing import detokenize as detokenize_words
-from .spacing import join_continuation as join_word_continuation
+from .spacing import SpacingModel, Speller
 
 # A word token is, in order of preference (the first alternative that matches wins):
 _WORD_TOKEN = re.compile(
@@ -49,7 +50,9 @@ SPACE = "\u2581"
 """How the char and BPE tokenizers write a space inside a token ("▁", as SentencePiece does)."""
 
 _ANY_SPACE = re.compile(r"\s")
-_PLAIN_WORD = re.compile(r"\w+\Z")
+# The same alternatives, with the single space that may precede a token captured (sentences come
+# with their whitespace collapsed to single spaces): findall gives (space, token) pairs.
+_SPACED_WORD_TOKEN = re.compile(r"([ ]?)(" + _WORD_TOKEN.pattern + ")", re.VERBOSE)
 
 SPECIAL_TOKENS = frozenset(("<unk>", "<s>", "</s>"))
 SENTENCE_END_MARKS = frozenset((".", "!", "?", "…"))
@@ -70,6 +73,15 @@ class Tokenizer(ABC):
     space_in_token: bool = False
     """True when tokens carry their own spaces ("▁"): the text is the tokens end to end. False
     when tokens are separated by spaces that are not part of any token (words)."""
+    learns_spacing: bool = False
+    """True when training records how the corpus spaced the tokens (`spaced_sentences`) and the
+    tokenizer keeps what it learned (`with_spacing`)."""
+    spacing: SpacingModel | None = None
+    """What it learned about spacing (word tokenizer), stored in the model file; else None."""
+
+    def with_spacing(self, spacing: SpacingModel | None) -> "Tokenizer":
+        """This tokenizer with learned spacing (kinds that do not learn it ignore it)."""
+        return self
 
     @classmethod
     def for_training(cls, vocab_size: int) -> "Tokenizer":
@@ -91,13 +103,20 @@ class Tokenizer(ABC):
                 yield tokens
 
     @abstractmethod
+    def speller(self, prompt: str = ""):
+        """An incremental writer of tokens continuing `prompt`: `.append(token)` returns the text
+        to add, `.end_sentence()` after a sentence end, `.copy()` forks it."""
+
     def detokenize(self, tokens: list[str]) -> str:
-        """Turn tokens back into natural text."""
+        """Turn one sentence's tokens back into natural text."""
+        speller = self.speller("")
+        return "".join(speller.append(t) for t in tokens)
 
     def join_continuation(self, prompt: str, continuation_tokens: list[str]) -> str:
         """Return the text to append to ``prompt`` for ``continuation_tokens`` (just that part),
         with a leading space only where one belongs and the prompt does not already end in one."""
-        return self.detokenize(continuation_tokens)
+        speller = self.speller(prompt)
+        return "".join(speller.append(t) for t in continuation_tokens)
 
     def ends_sentence(self, tokens: list[str]) -> bool:
         """Whether `tokens` end with sentence-final punctuation (closing quotes allowed)."""
@@ -111,7 +130,8 @@ class Tokenizer(ABC):
 
         The end of a sentence and the other markers have no text: accepting them writes nothing.
         """
-        return ["" if t in SPECIAL_TOKENS else self.join_continuation(context, [t]) for t in tokens]
+        speller = self.speller(context)  # reads the context once for all the tokens
+        return ["" if t in SPECIAL_TOKENS else speller.copy().append(t) for t in tokens]
 
     def fit(self, texts: Iterable[str]) -> "Tokenizer":
         """Learn from training texts if this kind needs it; return the tokenizer to use."""
@@ -130,36 +150,38 @@ class WordTokenizer(Tokenizer):
     every other non-space character as its own token; case kept.
 
     The same rules as the reference tokenizer of the KenLM comparison files (../shared/kenlm/prep.py),
-    so models can be compared with KenLM's.
+    so models can be compared with KenLM's. Spacing is learned from the training corpus
+    (`spacing.SpacingModel`, kept in the model file); without it, fixed rules space the tokens.
     """
 
     name = "word"
+    learns_spacing = True
+
+    def __init__(self, spacing: SpacingModel | None = None) -> None:
+        self.spacing = spacing
 
     def tokenize(self, sentence: str) -> list[str]:
         return _WORD_TOKEN.findall(sentence)
 
-    def detokenize(self, tokens: list[str]) -> str:
-        return detokenize_words(tokens)
+    def spaced_sentences(self, text: str) -> Iterator[tuple[list[str], list[bool]]]:
+        """Like `sentences`, with whether a space preceded each token in the text."""
+        for sentence in split_sentences(text):
+            pairs = _SPACED_WORD_TOKEN.findall(sentence)
+            if pairs:
+                yield [t for _, t in pairs], [sp == " " for sp, _ in pairs]
 
-    def join_continuation(self, prompt: str, continuation_tokens: list[str]) -> str:
-        return join_word_continuation(prompt, word_tokens(prompt), continuation_tokens)
+    def with_spacing(self, spacing: SpacingModel | None) -> "WordTokenizer":
+        return WordTokenizer(spacing)
 
-    def append_texts(self, context: str, tokens: Iterable[str]) -> list[str]:
-        # The spacing rules treat every plain word token (letters, digits, "_") alike, so one
-        # probe per context tells whether they all take a space; joining each of k predictions
-        # would re-read the context k times.
-        space: str | None = None
-        out = []
-        for token in tokens:
-            if token in SPECIAL_TOKENS:
-                out.append("")
-            elif _PLAIN_WORD.match(token):
-                if space is None:
-                    space = " " if self.join_continuation(context, ["a"]).startswith(" ") else ""
-                out.append(space + token)
-            else:
-                out.append(self.join_continuation(context, [token]))
-        return out
+    def speller(self, prompt: str = "") -> Speller:
+        last: tuple[list[str], list[bool]] = ([], [])
+        if prompt.strip():
+            for last in self.spaced_sentences(prompt):
+                pass
+        speller = Speller(self.spacing, *last, prompt=prompt)
+        if last[0] and prompt[-1:].isspace() and self.ends_sentence(last[0]):
+            speller.end_sentence()  # "The end. " + "It": a new sentence starts
+        return speller
 
 
 class CharTokenizer(Tokenizer):
@@ -176,8 +198,8 @@ class CharTokenizer(Tokenizer):
     def tokenize(self, sentence: str) -> list[str]:
         return list(_ANY_SPACE.sub(SPACE, sentence))
 
-    def detokenize(self, tokens: list[str]) -> str:
-        return "".join(tokens).replace(SPACE, " ")
+    def speller(self, prompt: str = "") -> "JoinSpeller":
+        return JoinSpeller(prompt, sentence_gap=" ")
 
 
 class WhitespaceTokenizer(Tokenizer):
@@ -201,14 +223,11 @@ class WhitespaceTokenizer(Tokenizer):
             if tokens:
                 yield tokens
 
-    def detokenize(self, tokens: list[str]) -> str:
-        return detokenize_words(tokens) if self.natural else " ".join(tokens)
-
-    def join_continuation(self, prompt: str, continuation_tokens: list[str]) -> str:
-        if self.natural:
-            return join_word_continuation(prompt, word_tokens(prompt), continuation_tokens)
-        text = " ".join(continuation_tokens)
-        return text if not prompt or prompt[-1].isspace() or not text else " " + text
+    def speller(self, prompt: str = ""):
+        if not self.natural:
+            return JoinSpeller(prompt, separator=" ", sentence_gap=" ")
+        last = prompt.splitlines()[-1].split() if prompt.strip() else []
+        return Speller(None, last, [True] * len(last), prompt=prompt)
 
     def to_config(self) -> dict[str, Any]:
         return {"kind": self.name, "natural": self.natural}
@@ -275,16 +294,8 @@ class BpeTokenizer(Tokenizer):
             if enc.tokens:
                 yield enc.tokens
 
-    def detokenize(self, tokens: list[str]) -> str:
-        return self._model().decoder.decode(list(tokens))
-
-    def join_continuation(self, prompt: str, continuation_tokens: list[str]) -> str:
-        # The decoder drops the space of the first token (it starts the text); a continuation
-        # must keep it, unless the prompt already ends in whitespace.
-        text = "".join(continuation_tokens).replace(SPACE, " ")
-        if text.startswith(" ") and (not prompt or prompt[-1].isspace()):
-            text = text[1:]
-        return text
+    def speller(self, prompt: str = "") -> "JoinSpeller":
+        return JoinSpeller(prompt)
 
     @property
     def vocab(self) -> dict[str, int]:
@@ -297,6 +308,40 @@ class BpeTokenizer(Tokenizer):
     def __repr__(self) -> str:
         state = "trained" if self.trained else "untrained"
         return f"BpeTokenizer(vocab_size={self.vocab_size}, {state})"
+
+
+class JoinSpeller:
+    """The speller of tokens that carry their spaces ("▁"): they are written end to end.
+
+    The first token's space is dropped where the text already ends in whitespace (at the start,
+    or after a prompt that ends in a space), as a decoder drops the first token's space.
+    `separator` goes between tokens that do not carry spaces (pre-tokenized text);
+    `sentence_gap` goes before a new sentence's first token unless it starts with a space.
+    """
+
+    def __init__(self, prompt: str = "", separator: str = "", sentence_gap: str = ""):
+        self.separator, self.sentence_gap = separator, sentence_gap
+        self.at_space = not prompt or prompt[-1].isspace()
+        self.gap = separator
+
+    def copy(self) -> "JoinSpeller":
+        other = JoinSpeller.__new__(JoinSpeller)
+        other.separator, other.sentence_gap, other.at_space, other.gap = (
+            self.separator, self.sentence_gap, self.at_space, self.gap)
+        return other
+
+    def append(self, tok: str) -> str:
+        text = tok.replace(SPACE, " ")
+        if not text.startswith(" "):
+            text = self.gap + text
+        if self.at_space:
+            text = text.lstrip(" ")
+            self.at_space = not text
+        self.gap = self.separator
+        return text
+
+    def end_sentence(self) -> None:
+        self.gap = self.sentence_gap
 
 
 def train_bpe(texts: Iterable[str], vocab_size: int = 8000) -> BpeTokenizer:

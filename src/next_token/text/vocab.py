@@ -56,6 +56,8 @@ class Vocabulary:
             raise ValueError("a vocabulary starts with <unk>, <s>, </s>")
         self._index: dict[str, int] | None = {t: i for i, t in enumerate(self.tokens)}
         self._sorted: np.ndarray | None = None
+        self._folded: np.ndarray | None = None
+        self._words: np.ndarray | None = None
         self._lookups = 0
 
     @property
@@ -85,8 +87,11 @@ class Vocabulary:
         i = bisect_left(ids, target, key=raw)
         return ids[i] if i < len(ids) and raw(ids[i]) == target else UNK
 
-    def with_prefix(self, prefix: str) -> np.ndarray:
-        """The ids of every token that starts with `prefix` (specials excluded)."""
+    def with_prefix(self, prefix: str, ignore_case: bool = False) -> np.ndarray:
+        """The ids of every token that starts with `prefix` (specials excluded); with
+        `ignore_case`, compared case-folded ("chri" finds "Christine")."""
+        if ignore_case:
+            return self._with_folded_prefix(prefix.casefold())
         ids = memoryview(self.sorted_ids())
         if isinstance(self.tokens, _MappedTokens):  # compare raw bytes: nothing is decoded
             target, key = prefix.encode("utf-8"), self.tokens.raw
@@ -97,6 +102,29 @@ class Vocabulary:
         hi = bisect_right(ids, target, lo=lo, key=lambda j: key(j)[:n])
         found = np.asarray(ids[lo:hi], dtype=np.int64)
         return found[found > EOS]
+
+    def _with_folded_prefix(self, folded: str) -> np.ndarray:
+        ids = memoryview(self.folded_ids())
+        key = lambda j: self.tokens[j].casefold()  # noqa: E731 - decoded per probe: O(log V) of them
+        n = len(folded)
+        lo = bisect_left(ids, folded, key=key)
+        hi = bisect_right(ids, folded, lo=lo, key=lambda j: key(j)[:n])
+        found = np.asarray(ids[lo:hi], dtype=np.int64)
+        return found[found > EOS]
+
+    def folded_ids(self) -> np.ndarray:
+        """The ids sorted by their case-folded tokens (stored in the model file; else built once)."""
+        if self._folded is None:
+            folded = [t.casefold() for t in self.tokens]
+            self._folded = np.array(sorted(range(len(folded)), key=folded.__getitem__), dtype=np.uint32)
+        return self._folded
+
+    def word_mask(self) -> np.ndarray:
+        """A bool per id: the token holds a letter or a digit (built once, on first use)."""
+        if self._words is None:
+            self._words = np.fromiter((any(c.isalnum() for c in t) for t in self.tokens), bool, len(self.tokens))
+            self._words[: EOS + 1] = False
+        return self._words
 
     def sorted_ids(self) -> np.ndarray:
         if self._sorted is None:
@@ -129,6 +157,8 @@ class Vocabulary:
         vocab.tokens = list(index)
         vocab._index = index
         vocab._sorted = None
+        vocab._folded = None
+        vocab._words = None
         vocab._lookups = 0
         return vocab, np.asarray(out, dtype=np.uint32)
 
@@ -140,6 +170,7 @@ class Vocabulary:
             "vocab.blob": np.frombuffer(b"".join(encoded), dtype=np.uint8),
             "vocab.ends": ends,
             "vocab.sorted": self.sorted_ids(),
+            "vocab.folded": self.folded_ids(),
         }
 
     @classmethod
@@ -150,5 +181,8 @@ class Vocabulary:
             raise ValueError("the vocabulary does not start with <unk>, <s>, </s>")
         vocab._index = None
         vocab._sorted = np.ascontiguousarray(arrays["vocab.sorted"], dtype=np.uint32)
+        folded = arrays.get("vocab.folded")  # absent from files written before it existed
+        vocab._folded = None if folded is None else np.ascontiguousarray(folded, dtype=np.uint32)
+        vocab._words = None
         vocab._lookups = 0
         return vocab

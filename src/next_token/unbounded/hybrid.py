@@ -59,11 +59,11 @@ class HybridModel:
 
     # ---------------------------------------------------------------- queries
 
-    def top_k(self, context: Sequence[int], k: int) -> tuple[np.ndarray, np.ndarray]:
+    def top_k(self, context: Sequence[int], k: int, min_level: int = 0) -> tuple[np.ndarray, np.ndarray]:
         ctx = list(context)
         ids, probs, _, _ = hybrid_top_k(
             self.unbounded, ctx, k, self.weights,
-            ngram_top_k=lambda kk: self.ngram.top_k(ctx, kk),
+            ngram_top_k=lambda kk: self.ngram.top_k(ctx, kk, min_level),
             ngram_probabilities=lambda ids: self.ngram.probabilities(ctx, ids),
             guard=self.guard, n_generated=self._generated(ctx),
         )
@@ -77,6 +77,18 @@ class HybridModel:
     def probabilities(self, context: Sequence[int], ids: np.ndarray) -> np.ndarray:
         ctx = list(context)
         return self.distribution(ctx)[np.asarray(ids, dtype=np.int64)]
+
+    def seen_level(self, context: Sequence[int], min_branch: int = 2, min_context: int = 2) -> int:
+        return self.ngram.seen_level(context, min_branch, min_context)
+
+    def seen_continuations(self, context: Sequence[int], level: int) -> tuple[np.ndarray, np.ndarray]:
+        """What the n-gram part saw after the context's last `level` tokens, with the mixed
+        probabilities (the unbounded part only saw a subset of what the n-gram counts)."""
+        ids, _ = self.ngram.seen_continuations(context, level)
+        return ids, self.probabilities(context, ids)
+
+    def seen_weights(self, context: Sequence[int], level: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.ngram.seen_weights(context, level)
 
     def explain(self, context: Sequence[int], limit: int = 2) -> Explanation:
         """The matched suffix, its count, and places in the corpus it comes from."""

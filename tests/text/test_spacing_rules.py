@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from next_token.text.corpus import iter_texts, split_sentences
-from next_token.text.spacing import detokenize, join_continuation
+from next_token.text.spacing_rules import detokenize, join_continuation
 from next_token.text.tokenizer import word_tokens
 from shared_data import BOOKS_DIR as BOOKS
 
