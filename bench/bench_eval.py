@@ -52,6 +52,8 @@ def main() -> None:
     ap.add_argument("--orders", type=int, nargs="+", default=[2, 3, 4, 5])
     ap.add_argument("--tokenizers", nargs="+", default=["whitespace", "bpe"], choices=["whitespace", "bpe"])
     ap.add_argument("--bpe-vocab-size", type=int, default=8000)
+    ap.add_argument("--rankings", nargs="+", default=["exact", "seen"], choices=["exact", "seen"],
+                    help="suggestion order: exact (predict) and/or seen (suggestions, what pages show)")
     ap.add_argument("--keystroke-sentences", type=int, default=None,
                     help="simulate typing only the first N test sentences (default: all)")
     ap.add_argument("--out", type=Path, default=None, help="also write the results as Markdown here")
@@ -77,29 +79,34 @@ def main() -> None:
                                              bpe_vocab_size=args.bpe_vocab_size)
                     text = bpe_test
                 train_s = time.perf_counter() - t0
-                ev = evaluate(lm, text, accuracy_ks=(1, 5), keystroke_ks=(1, 3, 5),
-                              keystroke_sentences=args.keystroke_sentences, progress=sys.stderr.isatty())
-                row = {"tokenizer": "word" if tok == "whitespace" else "bpe", "order": order,
-                       "vocab": len(lm.vocab), "train_s": round(train_s, 2), **ev.to_dict()}
-                row["ppl_per_word"] = 10 ** (-ev.logprob / 32_859)
-                rows.append(row)
-                ks = ev.keystrokes
-                print(f"{row['tokenizer']:>4} o{order}: PPL {ev.perplexity:8.2f} (excl. OOV {ev.perplexity_excl_oov:7.2f}, "
-                      f"per word {row['ppl_per_word']:7.2f})  top-1 {100 * ev.accuracy[1]:5.2f}%  "
-                      f"top-5 {100 * ev.accuracy[5]:5.2f}%  KS k=1/3/5 "
-                      + " / ".join(f"{100 * ks[k].saved_share:4.1f}%" for k in (1, 3, 5))
-                      + f"  [{ev.tokens} tokens, {ev.sentences} sent., eval {ev.seconds:.1f} s]", flush=True)
-                if row["tokenizer"] == "word" and order in KENLM_PPL:
-                    ref = KENLM_PPL[order]
-                    print(f"       KenLM o{order}: PPL {ref[0]} (excl. OOV {ref[1]}); ours / KenLM = "
-                          f"{ev.perplexity / ref[0]:.4f}", flush=True)
+                for ranking in args.rankings:
+                    ev = evaluate(lm, text, accuracy_ks=(1, 5), keystroke_ks=(1, 3, 5), ranking=ranking,
+                                  keystroke_sentences=args.keystroke_sentences, progress=sys.stderr.isatty())
+                    report(rows, lm, tok, order, ranking, train_s, ev)
     if args.out:
         args.out.write_text(markdown(rows, args), encoding="utf-8")
         print(f"wrote {args.out}")
 
 
+def report(rows, lm, tok, order, ranking, train_s, ev) -> None:
+    row = {"tokenizer": "word" if tok == "whitespace" else "bpe", "order": order, "ranking": ranking,
+           "vocab": len(lm.vocab), "train_s": round(train_s, 2), **ev.to_dict()}
+    row["ppl_per_word"] = 10 ** (-ev.logprob / 32_859)
+    rows.append(row)
+    ks = ev.keystrokes
+    print(f"{row['tokenizer']:>4} o{order} {ranking}: PPL {ev.perplexity:8.2f} (excl. OOV {ev.perplexity_excl_oov:7.2f}, "
+          f"per word {row['ppl_per_word']:7.2f})  top-1 {100 * ev.accuracy[1]:5.2f}%  "
+          f"top-5 {100 * ev.accuracy[5]:5.2f}%  KS k=1/3/5 "
+          + " / ".join(f"{100 * ks[k].saved_share:4.1f}%" for k in (1, 3, 5))
+          + f"  [{ev.tokens} tokens, {ev.sentences} sent., eval {ev.seconds:.1f} s]", flush=True)
+    if row["tokenizer"] == "word" and order in KENLM_PPL:
+        ref = KENLM_PPL[order]
+        print(f"       KenLM o{order}: PPL {ref[0]} (excl. OOV {ref[1]}); ours / KenLM = "
+              f"{ev.perplexity / ref[0]:.4f}", flush=True)
+
+
 def markdown(rows, args) -> str:
-    cmd = "cd /work/main && .venv/bin/python bench/bench_eval.py " + " ".join(sys.argv[1:])
+    cmd = ".venv/bin/python bench/bench_eval.py " + " ".join(sys.argv[1:])
     ks_n = rows[0]["keystroke_sentences"] if rows else 0
     out = [
         "# Evaluation on the books corpus (bench/bench_eval.py)",
@@ -116,13 +123,13 @@ def markdown(rows, args) -> str:
         f"Keystroke simulation over the first {ks_n:,} test sentences"
         + (" (all of them)." if args.keystroke_sentences is None else "."),
         "",
-        "| tokens | order | vocab | PPL | PPL excl. OOV | PPL per word | top-1 | top-5 | keystrokes saved k=1 | k=3 | k=5 | train s | eval s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| tokens | order | ranking | vocab | PPL | PPL excl. OOV | PPL per word | top-1 | top-5 | keystrokes saved k=1 | k=3 | k=5 | train s | eval s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ks = r["keystrokes"]
         out.append(
-            f"| {r['tokenizer']} | {r['order']} | {r['vocab']:,} | {r['perplexity']:.2f} | {r['perplexity_excl_oov']:.2f} | "
+            f"| {r['tokenizer']} | {r['order']} | {r['ranking']} | {r['vocab']:,} | {r['perplexity']:.2f} | {r['perplexity_excl_oov']:.2f} | "
             f"{r['ppl_per_word']:.2f} | {100 * r['accuracy']['1']:.2f}% | {100 * r['accuracy']['5']:.2f}% | "
             + " | ".join(f"{100 * ks[k]['saved_share']:.1f}%" for k in ("1", "3", "5"))
             + f" | {r['train_s']:.2f} | {r['seconds']:.1f} |"

@@ -146,3 +146,12 @@ def test_a_finished_sentence_followed_by_a_space_starts_a_new_one(lm):
     assert lm.context_ids("The boat was small. ") == [1]
     assert lm.context_ids("The boat was small.")[-1] == lm.vocab.id(".")
     assert lm.predict("The sea was calm. ", 1)[0].token in {"The", "A", "He"}
+
+
+def test_a_short_context_keeps_its_sentence_start():
+    """The context window trims from the left only when the context is longer than it."""
+    lm = LanguageModel.train(text="The cat sat on the mat. The dog sat on the log.", order=5,
+                             discount_fallback="ignore")
+    assert lm.context_ids("The") == [1, lm.vocab.id("The")]
+    assert lm.context_ids("the cat sat on the") == [lm.vocab.id(t) for t in "cat sat on the".split()]
+    assert lm.trim([1, 2, 3]) == [1, 2, 3] and lm.trim([1, 5, 6, 7, 8, 9]) == [6, 7, 8, 9]

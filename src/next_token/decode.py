@@ -18,7 +18,7 @@ model's exact ones:
   different words); writing only what followed the context in the corpus avoids "the ," and
   the word salad of sampling the smoothed tail. Greedy and beam search rank those tokens by the
   model's probability. Sampling draws them in proportion to the corpus's counts after that
-  context, raised to the power `SEEN_SHARPNESS` (4/3) before the temperature: with the model's
+  context, raised to the power `SEEN_SHARPNESS` (1.2) before the temperature: with the model's
   own probabilities the lower orders' mass still favours "," (twice its corpus rate after a
   determiner), and with the bare counts one-off continuations make text ramble; the exponent
   was chosen on bench_writing.py's judge perplexity and distinct-2. After `MAX_FORCED` steps in
@@ -48,7 +48,7 @@ from .text.vocab import BOS, EOS, UNK
 DECODINGS = ("seen", "smoothed")
 MIN_BRANCH = 2  # a context must have been followed by this many different tokens to be used ...
 MIN_CONTEXT = 2  # ... unless it is this short (markovify's state size)
-SEEN_SHARPNESS = 4 / 3  # the power of the corpus's counts "seen" sampling draws by (module doc)
+SEEN_SHARPNESS = 1.2  # the power of the corpus's counts "seen" sampling draws by (module doc)
 MAX_FORCED = 4  # forced steps in a row (one continuation) before a shorter context is used
 
 

@@ -127,10 +127,14 @@ def evaluate(
     keystroke_ks: Sequence[int] = DEFAULT_KEYSTROKE_KS,
     max_sentences: int | None = None,
     keystroke_sentences: int | None = None,
+    ranking: str = "exact",
     progress: bool = False,
 ) -> Evaluation:
     """Evaluate `model` (a `LanguageModel`) on held-out `text`; see the module doc for the metrics.
 
+    ranking: the order suggestions are shown in for accuracy and keystrokes: "exact" (by
+    probability, as `predict` ranks) or "seen" (what the corpus showed after the context
+    first; kept to measure it against "exact"). Perplexity does not depend on it.
     max_sentences: use only the first N sentences of the text for everything.
     keystroke_sentences: run the typing simulation on only the first N of those (it is the
     slow part); 0 or an empty `keystroke_ks` skips it.
@@ -138,6 +142,8 @@ def evaluate(
     t0 = time.perf_counter()
     if not isinstance(text, str):
         raise InputError(f"the text must be a string, got {type(text).__name__}")
+    if ranking not in ("exact", "seen"):
+        raise InputError(f"ranking must be 'exact' or 'seen', got {ranking!r}")
     accuracy_ks = _positive_ints(accuracy_ks, "accuracy_ks")
     keystroke_ks = _positive_ints(keystroke_ks, "keystroke_ks")
     for name, v in (("max_sentences", max_sentences), ("keystroke_sentences", keystroke_sentences)):
@@ -158,7 +164,7 @@ def evaluate(
     if not keystroke_ks:
         n_sim = 0
     kmax = max(accuracy_ks + keystroke_ks, default=1)
-    typer = _Typist(model, keystroke_ks) if n_sim else None
+    typer = _Typist(model, keystroke_ks, ranking) if n_sim else None
 
     # rank0[i]: the target's rank in the model's exact top-kmax at scored position i, kmax if absent.
     targets = scored.token_ids.astype(np.int64)
@@ -175,7 +181,7 @@ def evaluate(
             ctx = tuple(model.trim(stream[start:p].tolist()))  # the context policy of predict()
             best = cache.get(ctx)
             if best is None:
-                best = model.model.top_k(list(ctx), kmax)[0].tolist()
+                best = model.ranked_ids(list(ctx), kmax, ranking)[0].tolist()
                 if len(cache) < 200_000:
                     cache[ctx] = best
             t = int(stream[p])
@@ -206,8 +212,9 @@ def evaluate(
 class _Typist:
     """The typing simulation of one text, token by token (see the module doc)."""
 
-    def __init__(self, model, ks: Sequence[int]):
+    def __init__(self, model, ks: Sequence[int], ranking: str = "exact"):
         self.model = model
+        self.ranking = ranking
         self.ks = list(ks)
         self.kmax = max(ks)
         self.space_in_token = model.tokenizer.space_in_token
@@ -230,11 +237,19 @@ class _Typist:
             if pending and last_j >= 1:
                 probs = self.model.model.distribution(context)
                 pt = probs[token_id]
+                seen = None
+                if self.ranking == "seen":
+                    m = self.model.model
+                    seen = m.seen_continuations(context, m.seen_level(context))[0]
+                ut = 0 if seen is None else int(token_id not in seen)
                 for j in range(1, last_j + 1):
-                    ids = self.model.vocab.with_prefix(token[:j])  # what predict(prefix=) ranks
+                    # what predict(prefix=...) ranks: by (unseen for "seen" ranking), probability, id
+                    typed = token[:j]
+                    ids = self.model.vocab.with_prefix(typed, ignore_case=not any(c.isupper() for c in typed))
                     p = probs[ids]
-                    # predict(prefix=...) ranks by probability, ties by smaller id.
-                    rank = int(np.count_nonzero(p > pt) + np.count_nonzero((p == pt) & (ids < token_id)))
+                    unseen = np.zeros(len(ids), np.int8) if seen is None else ~np.isin(ids, seen)
+                    ahead = (unseen < ut) | ((unseen == ut) & ((p > pt) | ((p == pt) & (ids < token_id))))
+                    rank = int(np.count_nonzero(ahead))
                     for k in pending:
                         if rank < k:
                             accepted_at[k] = j
