@@ -123,7 +123,7 @@ def test_nucleus_sampling_only_draws_from_the_nucleus(lm):
         cum += probs[i] / (1 - probs[0])
         if cum >= 0.5:
             break
-    drawn = {lm.generate("The", max_tokens=1, top_p=0.5, seed=s).strip() for s in range(60)}
+    drawn = {lm.generate("The", max_tokens=1, top_p=0.5, seed=s, decoding="smoothed").strip() for s in range(60)}
     assert drawn <= nucleus and len(drawn) >= 1
 
 
@@ -155,3 +155,62 @@ def test_a_short_context_keeps_its_sentence_start():
     assert lm.context_ids("The") == [1, lm.vocab.id("The")]
     assert lm.context_ids("the cat sat on the") == [lm.vocab.id(t) for t in "cat sat on the".split()]
     assert lm.trim([1, 2, 3]) == [1, 2, 3] and lm.trim([1, 5, 6, 7, 8, 9]) == [6, 7, 8, 9]
+
+
+def test_steps_carry_the_text_the_token_its_probability_and_why_it_ended(lm):
+    steps = list(lm.steps("The", max_tokens=15, seed=4, alternatives=3))
+    assert steps[-1].token is None and steps[-1].finish_reason == "length"
+    assert "".join(s.text for s in steps) == lm.generate("The", max_tokens=15, seed=4)
+    ctx = lm.context_ids("The")
+    for s in steps[:-1]:
+        tid = lm.vocab.id(s.token)
+        assert s.probability == pytest.approx(float(lm.model.probabilities(ctx, [tid])[0]))
+        assert [p for _, p in s.alternatives] == sorted((p for _, p in s.alternatives), reverse=True)
+        ctx = [1] if s.token == "</s>" else lm.trim(ctx + [tid])
+        assert s.text == "" or s.token != "</s>"
+    stopped = list(lm.steps("The", max_tokens=30, seed=4, stop=["sun"]))
+    assert stopped[-1].finish_reason in {"stop", "length"} and "sun" not in "".join(s.text for s in stopped)
+
+
+def test_seen_sampling_writes_only_what_the_corpus_showed(lm):
+    """Every pair of tokens written (a new sentence after each </s>) occurs in the corpus."""
+    corpus_ids = lm.vocab.encode_sentences(list(lm.tokenizer.sentences(STORY))).tolist()
+    bigrams = set(zip(corpus_ids, corpus_ids[1:]))
+    for seed in range(20):
+        ids = [1]
+        for s in lm.steps("", max_tokens=40, seed=seed):
+            if s.token:
+                ids += [lm.vocab.id(s.token)] + ([1] if s.token == "</s>" else [])
+        assert {(a, b) for a, b in zip(ids, ids[1:]) if a != 2} <= bigrams, seed
+
+
+def test_smoothed_sampling_can_write_what_the_corpus_never_showed(lm):
+    corpus_ids = lm.vocab.encode_sentences(list(lm.tokenizer.sentences(STORY))).tolist()
+    bigrams = set(zip(corpus_ids, corpus_ids[1:]))
+    unseen = 0
+    for seed in range(20):
+        ids = [1] + [lm.vocab.id(s.token) for s in lm.steps("", max_tokens=40, seed=seed, decoding="smoothed")
+                     if s.token]
+        unseen += sum((a, b) not in bigrams for a, b in zip(ids, ids[1:]) if a != 2)
+    assert unseen > 0
+
+
+def test_completions_end_sentences_best_first(lm):
+    for prompt in ("The boat", "The old", "He smiled,"):
+        alts = lm.completions(prompt, k=4)
+        assert alts[0].text == lm.complete(prompt)
+        assert [a.score for a in alts] == sorted((a.score for a in alts), reverse=True)
+        assert all(lm.tokenizer.ends_sentence(lm.tokenizer.tokenize(a.text)) for a in alts)
+
+
+def test_prefixes_use_smart_case():
+    lm = LanguageModel.train(text="Christine sang. The chorus sang. Christine smiled at the chorus.", order=2,
+                             discount_fallback="ignore")
+    assert {p.token for p in lm.predict("", 5, prefix="chri")} == {"Christine"}
+    assert {p.token for p in lm.predict("", 5, prefix="ch")} == {"Christine", "chorus"}
+    assert {p.token for p in lm.predict("", 5, prefix="Ch")} == {"Christine"}
+
+
+def test_bad_decoding_is_an_input_error(lm):
+    with pytest.raises(InputError, match="decoding"):
+        lm.generate("The", decoding="greedy")
