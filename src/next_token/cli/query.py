@@ -68,7 +68,7 @@ def predict(text, k, prefix, explain, model_path, as_json):
 @model_option
 @json_option
 def complete(text, alternatives, max_tokens, model_path, as_json):
-    """The most likely continuation of TEXT to the end of its sentence.
+    """The most probable continuation of TEXT to the end of its sentence (beam search).
 
     \b
     Example:
@@ -104,9 +104,15 @@ def complete(text, alternatives, max_tokens, model_path, as_json):
 @click.option("--stop", multiple=True, help="Stop before this string (repeatable).")
 @click.option("--no-repeat-ngram", default=None, type=click.IntRange(1, 100),
               help="Never repeat an n-gram of this size.")
+@click.option("--decoding", default="seen", show_default=True, type=click.Choice(["seen", "smoothed"]),
+              help="seen: write only what the corpus showed after each context (reads like the corpus); "
+                   "smoothed: sample the model's whole distribution.")
+@click.option("--min-p", default=None, type=click.FloatRange(0, 1),
+              help="Drop tokens less than this fraction as probable as the best one.")
 @model_option
 @json_option
-def generate(text, max_tokens, temperature, top_k, top_p, seed, stop, no_repeat_ngram, model_path, as_json):
+def generate(text, max_tokens, temperature, top_k, top_p, seed, stop, no_repeat_ngram, decoding, min_p, model_path,
+             as_json):
     """Generate text after TEXT (or from nothing), token by token, as it comes.
 
     \b
@@ -116,7 +122,7 @@ def generate(text, max_tokens, temperature, top_k, top_p, seed, stop, no_repeat_
     """
     lm = load_model(model_path, quiet=as_json)
     args = dict(max_tokens=max_tokens, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
-                stop=list(stop) or None, no_repeat_ngram=no_repeat_ngram)
+                stop=list(stop) or None, no_repeat_ngram=no_repeat_ngram, decoding=decoding, min_p=min_p)
     if as_json:
         out = lm.generate(text, **args)
         emit_json({"prompt": text, "text": out, **{k: v for k, v in args.items() if k != "stop"},
