@@ -29,7 +29,7 @@ from . import __version__
 from .arguments import check_int, check_number
 from .decode import beam_search, candidates, check_decoding, greedy, sample
 from .errors import CorpusError, InputError, ModelFileError
-from .model_file import read_model_file, write_model_file
+from .model_file import read_model_file, should_verify, write_model_file
 from .protocol import TokenModel
 from .stops import StopScanner
 from .text.corpus import Text, iter_texts
@@ -179,26 +179,56 @@ class LanguageModel:
         self.path = str(path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "LanguageModel":
-        """Memory-map a model file written by `save` (loading costs milliseconds at any size)."""
-        _, meta, arrays = read_model_file(path, expected_kind="language-model")
+    def load(cls, path: str | os.PathLike, verify: bool | None = None) -> "LanguageModel":
+        """Memory-map a model file written by `save` (loading costs milliseconds at any size).
+
+        `verify=True` checks every array's checksum and what every table means (ids in range,
+        sorted keys), which reads the whole file; None (the default) does so for files up to
+        32 MB and for files from untrusted places, and otherwise checks only the header and
+        the tables' shapes (see model_file.py). A damaged or forged file raises ModelFileError.
+        """
+        if verify is None:
+            try:
+                verify = should_verify(os.stat(path))
+            except OSError:
+                verify = False  # read_model_file reports the missing or unreadable file
+        _, meta, arrays = read_model_file(path, expected_kind="language-model", verify=verify)
         try:
-            if "unbounded" in meta["ngram"]:
+            ngram_meta, info = meta["ngram"], meta.get("info", {})
+            if not isinstance(ngram_meta, dict) or not isinstance(info, dict):
+                raise ValueError("the header's model description is malformed")
+            if "unbounded" in ngram_meta:
                 from .unbounded.hybrid import HybridModel
 
-                model = HybridModel.from_arrays(meta["ngram"], arrays)
+                model = HybridModel.from_arrays(ngram_meta, arrays)
             else:
                 from .ngram.model import NgramModel
 
-                model = NgramModel.from_arrays(meta["ngram"], arrays)
+                model = NgramModel.from_arrays(ngram_meta, arrays)
             vocab = Vocabulary.from_arrays(arrays)
             tok = tokenizer_from_config(meta["tokenizer"])
             tok = tok.with_spacing(SpacingModel.from_arrays(arrays, vocab))
-        except (KeyError, ValueError, UnicodeDecodeError) as e:
+            if len(vocab) != model.vocab_size:
+                raise ValueError("vocabulary and n-gram tables disagree")
+            if model.corpus_index is not None and model.corpus_index.id_bound > len(vocab):
+                raise ValueError("the corpus index holds ids beyond the vocabulary")
+            used = set(model.to_arrays()[1]) | set(Vocabulary.ARRAYS)  # names only: nothing is read
+            if tok.spacing is not None:
+                used |= set(tok.spacing.to_arrays())
+            if set(arrays) - used:
+                raise ValueError(f"the file holds tables this model does not use: {sorted(set(arrays) - used)[:3]}")
+            if verify:
+                model.ngram.validate()
+                vocab.validate()
+                if tok.spacing is not None:
+                    tok.spacing.validate()
+                if model.corpus_index is not None:
+                    model.corpus_index.validate()
+        except ModelFileError as e:
+            raise ModelFileError(f"{path}: {e}") from None
+        except (KeyError, TypeError, ValueError, UnicodeDecodeError, OverflowError) as e:
             raise ModelFileError(f"{path} is corrupted or incomplete: {e}") from None
-        if len(vocab) != model.vocab_size:
-            raise ModelFileError(f"{path} is corrupted: vocabulary and n-gram tables disagree")
-        lm = cls(model, vocab, tok, meta.get("info", {}))
+        lm = cls(model, vocab, tok, info)
         lm.path = str(path)
         return lm
 

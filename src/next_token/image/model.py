@@ -38,7 +38,7 @@ from tqdm.auto import tqdm
 
 from ..arguments import check_int, check_number
 from ..errors import InputError, ModelFileError
-from ..model_file import read_model_file, write_model_file
+from ..model_file import read_model_file, should_verify, write_model_file
 from ..ngram.build import ngram_from_rows
 from ..ngram.kneser_ney import DiscountFallbackWarning
 from ..ngram.model import NgramModel
@@ -360,14 +360,24 @@ class ImageModel:
         write_model_file(path, KIND, meta, {"palette": self.palette.colors, **arrays})
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "ImageModel":
-        """Memory-map a model written by `save`; ModelFileError if it is not an image model."""
-        _, meta, arrays = read_model_file(path, expected_kind=KIND)
+    def load(cls, path: str | os.PathLike, verify: bool | None = None) -> "ImageModel":
+        """Memory-map a model written by `save`; ModelFileError if it is not an image model.
+        `verify` as for `LanguageModel.load`: check every checksum and table value."""
+        if verify is None:
+            try:
+                verify = should_verify(os.stat(path))
+            except OSError:
+                verify = False  # read_model_file reports the missing file
+        _, meta, arrays = read_model_file(path, expected_kind=KIND, verify=verify)
         try:
             if int(meta.get("format", 0)) > FORMAT:
                 raise ModelFileError(f"{path} holds a newer image model format; upgrade next-token-prediction")
             palette = Palette(np.array(arrays["palette"]))
             ngram = NgramModel.from_arrays(meta["ngram"], arrays, prefix="ngram.")
+            if verify:
+                ngram.validate()
             return cls(palette, ngram, meta["context"], int(meta.get("trained_pixels", 0)))
-        except (KeyError, TypeError, ValueError) as e:
+        except ModelFileError as e:
+            raise ModelFileError(f"{path}: {e}") from None
+        except (KeyError, TypeError, ValueError, OverflowError) as e:
             raise ModelFileError(f"{path} is not a valid image model ({e})") from None

@@ -29,8 +29,16 @@ class DocumentMap:
         self.first_sentence = np.asarray(first_sentence, dtype=np.int64)  # per document
         self.sentence_starts = np.asarray(sentence_starts)  # stream position of each <s>
         self.lines = np.asarray(lines)  # 1-based line where each sentence starts in its document
-        if len(self.first_sentence) != len(self.names) or len(self.sentence_starts) != len(self.lines):
+        if (len(self.first_sentence) != len(self.names) or len(self.sentence_starts) != len(self.lines)
+                or self.sentence_starts.ndim != 1 or not all(isinstance(n, str) for n in self.names)):
             raise ModelFileError("the document map is inconsistent (array lengths disagree)")
+
+    def validate(self, stream_length: int) -> None:
+        """Check the values (O(sentences)): starts ascending and inside the stream."""
+        s, f = self.sentence_starts.astype(np.int64), self.first_sentence
+        if (len(s) and (s[0] < 0 or s[-1] >= stream_length or (np.diff(s) <= 0).any())) or (
+                len(f) and (f[0] != 0 or (np.diff(f) < 0).any() or f[-1] > len(s))):
+            raise ModelFileError("the document map is corrupted (positions out of order or range)")
 
     @classmethod
     def build(cls, names: Sequence[str], sentences_per_document: Sequence[int], lines: Sequence[int],

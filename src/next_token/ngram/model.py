@@ -116,8 +116,12 @@ class NgramModel:
 
     @classmethod
     def from_arrays(cls, meta: dict, arrays: dict[str, np.ndarray], prefix: str = "ngram.") -> "NgramModel":
+        """The model stored by `to_arrays`; its shapes and types are checked (`validate` checks
+        the values too)."""
+        N, V = meta.get("order"), meta.get("vocab_size")
+        if not (_is_int(N) and 1 <= N <= 12 and _is_int(V) and 1 <= V < 2**32):
+            raise ModelFileError("the n-gram header is corrupted (order or vocabulary size out of range)")
         try:
-            N = int(meta["order"])
             keys = [None] + [arrays[f"{prefix}keys.{n}"] for n in range(2, N + 1)]
             logprob = [arrays[f"{prefix}logprob.{n}"] for n in range(1, N + 1)]
             backoff = [arrays[f"{prefix}backoff.{n}"] for n in range(1, N)]
@@ -127,8 +131,32 @@ class NgramModel:
             )
         except KeyError as e:
             raise ModelFileError(f"the model file lacks the n-gram table {e}") from None
+        sentence_mode = meta.get("sentence_mode", True)
+        _check_tables(N, V, keys, logprob, backoff, ranked, bool(sentence_mode))
+        if "sizes" in meta and meta["sizes"] != [len(lp) for lp in logprob]:
+            raise ModelFileError("the n-gram header is corrupted (its sizes disagree with the tables)")
         extra = {k: v for k, v in meta.items() if k not in ("order", "vocab_size", "sentence_mode", "sizes")}
-        return cls(N, meta["vocab_size"], keys, logprob, backoff, ranked, meta["sentence_mode"], extra)
+        return cls(N, V, keys, logprob, backoff, ranked, sentence_mode, extra)
+
+    def validate(self) -> None:
+        """Check what the tables mean, not only their shapes (O(n log n); `verify` loads):
+        keys sorted and pointing at existing parents and words, log-probabilities finite and at
+        most 0, backoffs finite, and the best-first lists exactly those of the tables."""
+        V = self.vocab_size
+        for n in range(self.order):
+            lp = self.logprob[n]
+            if len(lp) and (not np.isfinite(lp).all() or lp.max() > 1e-4):
+                raise ModelFileError(f"the {n + 1}-gram log-probabilities are corrupted")
+            if n < self.order - 1 and len(self.backoff[n]) and not np.isfinite(self.backoff[n]).all():
+                raise ModelFileError(f"the {n + 1}-gram backoffs are corrupted")
+            if n:
+                k = self.keys[n].astype(np.uint64)
+                if len(k) and ((k[1:] <= k[:-1]).any() or int(k[-1]) // V >= len(self.logprob[n - 1])):
+                    raise ModelFileError(f"the {n + 1}-gram keys are corrupted (unsorted or out of range)")
+        words, lps = self._rank()
+        for n in range(self.order):
+            if not (np.array_equal(words[n], self.ranked_words[n]) and np.array_equal(lps[n], self.ranked_lp[n])):
+                raise ModelFileError(f"the best-first list of the {n + 1}-grams is corrupted")
 
     # ---------------------------------------------------------------- lookups
 
@@ -443,6 +471,29 @@ class NgramModel:
             local.qid = 0
         local.qid += 1
         return local.stamp, local.qid
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _check_tables(N, V, keys, logprob, backoff, ranked, sentence_mode) -> None:
+    """Shapes and dtypes of stored tables (O(1)): what indexing them relies on."""
+    def ok(a, dtypes, length):
+        return isinstance(a, np.ndarray) and a.ndim == 1 and a.dtype in dtypes and len(a) == length
+
+    f32, u32, keyt = (np.dtype(np.float32),), (np.dtype(np.uint32),), (np.dtype(np.uint32), np.dtype(np.uint64))
+    if not ok(logprob[0], f32, V):
+        raise ModelFileError("the unigram table is corrupted (its length is not the vocabulary size)")
+    for n in range(N):
+        size = len(logprob[n]) if isinstance(logprob[n], np.ndarray) else -1
+        if not ok(logprob[n], f32, size) or (n and not ok(keys[n], keyt, size)):
+            raise ModelFileError(f"the {n + 1}-gram tables are corrupted (lengths or types disagree)")
+        if n < N - 1 and not ok(backoff[n], f32, size):
+            raise ModelFileError(f"the {n + 1}-gram backoffs are corrupted (lengths or types disagree)")
+        ranked_len = size - (1 if n == 0 and sentence_mode and V > 1 else 0)
+        if not (ok(ranked[0][n], u32, ranked_len) and ok(ranked[1][n], f32, ranked_len)):
+            raise ModelFileError(f"the best-first list of the {n + 1}-grams is corrupted (lengths disagree)")
 
 
 def _key_dtype(n_parents: int, vocab_size: int):

@@ -162,9 +162,25 @@ class SpacingModel:
         """The model stored by `to_arrays`, or None when the file has none (older files)."""
         if f"{prefix}classes" not in arrays:
             return None
-        keys = [arrays[f"{prefix}keys.{L}"] for L in range(1, 5)]
-        space = [arrays[f"{prefix}space.{L}"] for L in range(1, 5)]
-        return cls(keys, space, arrays[f"{prefix}classes"], vocab)
+        try:
+            keys = [arrays[f"{prefix}keys.{L}"] for L in range(1, 5)]
+            space = [arrays[f"{prefix}space.{L}"] for L in range(1, 5)]
+        except KeyError as e:
+            raise ValueError(f"the spacing tables are incomplete ({e})") from None
+        classes = arrays[f"{prefix}classes"]
+        if classes.shape != (len(vocab),) or classes.dtype != np.uint8 or any(
+                k.ndim != 1 or k.dtype != np.uint64 or s.shape != k.shape or s.dtype != np.uint8
+                for k, s in zip(keys, space)):
+            raise ValueError("the spacing tables are corrupted (lengths or types disagree)")
+        return cls(keys, space, classes, vocab)
+
+    def validate(self) -> None:
+        """Check the values (O(n)): keys sorted, decisions 0 or 1, classes known."""
+        if len(self.classes) and int(self.classes.max()) >= N_CLASSES:
+            raise ValueError("the spacing classes are corrupted")
+        for k, s in zip(self.keys, self.space):
+            if len(k) and ((k[1:] <= k[:-1]).any() or int(s.max()) > 1):
+                raise ValueError("the spacing tables are corrupted (unsorted keys or bad decisions)")
 
     # ---------------------------------------------------------------- queries
 

@@ -50,6 +50,8 @@ class _MappedTokens(Sequence):
 class Vocabulary:
     """Tokens by id, and ids by token."""
 
+    ARRAYS = ("vocab.blob", "vocab.ends", "vocab.sorted", "vocab.folded")  # what a model file holds
+
     def __init__(self, tokens: Sequence[str]):
         self.tokens: Sequence[str] = list(tokens)
         if tuple(self.tokens[:3]) != SPECIALS:
@@ -119,6 +121,30 @@ class Vocabulary:
             self._folded = np.array(sorted(range(len(folded)), key=folded.__getitem__), dtype=np.uint32)
         return self._folded
 
+    def validate(self) -> None:
+        """Check every token (O(V)): offsets ascending, each token valid UTF-8 and unique, the
+        sorted orders permutations of the ids in the right order."""
+        tokens = self.tokens
+        if isinstance(tokens, _MappedTokens):
+            ends = np.asarray(tokens._ends)
+            if len(ends) and (ends[0] < 0 or (np.diff(ends) < 0).any()):
+                raise ValueError("the vocabulary offsets are corrupted")
+        try:
+            decoded = [tokens[i] for i in range(len(tokens))]
+        except UnicodeDecodeError:
+            raise ValueError("the vocabulary holds bytes that are not UTF-8") from None
+        if len(set(decoded)) != len(decoded):
+            raise ValueError("the vocabulary holds a token twice")
+        V = len(decoded)
+        for name, order, key in (("sorted", self.sorted_ids(), lambda t: t.encode("utf-8")),
+                                 ("case-folded", self.folded_ids(), str.casefold)):
+            ids = np.asarray(order, dtype=np.int64)
+            if len(ids) != V or ids.max() >= V or (np.bincount(ids, minlength=V) != 1).any():
+                raise ValueError(f"the vocabulary's {name} order is not a permutation of its ids")
+            keys = [key(decoded[i]) for i in ids.tolist()]
+            if any(a > b for a, b in zip(keys, keys[1:])):
+                raise ValueError(f"the vocabulary's {name} order is out of order")
+
     def word_mask(self) -> np.ndarray:
         """A bool per id: the token holds a letter or a digit (built once, on first use)."""
         if self._words is None:
@@ -175,8 +201,19 @@ class Vocabulary:
 
     @classmethod
     def from_arrays(cls, arrays) -> "Vocabulary":
+        """The vocabulary stored by `to_arrays`; shapes checked here, values by `validate`."""
+        blob, ends, order = arrays.get("vocab.blob"), arrays.get("vocab.ends"), arrays.get("vocab.sorted")
+        if blob is None or ends is None or order is None:
+            raise ValueError("the vocabulary tables are missing")
+        V = len(ends)
+        if (blob.dtype != np.uint8 or ends.dtype != np.int64 or order.dtype != np.uint32 or blob.ndim != 1
+                or ends.ndim != 1 or order.shape != (V,) or V < 3 or int(ends[-1]) != len(blob)):
+            raise ValueError("the vocabulary tables are corrupted (lengths or types disagree)")
+        folded = arrays.get("vocab.folded")
+        if folded is not None and (folded.dtype != np.uint32 or folded.shape != (V,)):
+            raise ValueError("the vocabulary's case-folded order is corrupted")
         vocab = cls.__new__(cls)
-        vocab.tokens = _MappedTokens(arrays["vocab.blob"], arrays["vocab.ends"])
+        vocab.tokens = _MappedTokens(blob, ends)
         if tuple(vocab.tokens[:3]) != SPECIALS:
             raise ValueError("the vocabulary does not start with <unk>, <s>, </s>")
         vocab._index = None

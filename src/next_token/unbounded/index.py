@@ -111,9 +111,27 @@ class SuffixArray:
         )
         if not ok:
             raise ModelFileError("the suffix-array index is corrupted (array shapes disagree with its header)")
-        if first.ndim != 1 or first.shape[0] < 2 or int(first[-1]) != n:
+        if (first.ndim != 1 or first.shape[0] < 2 or first.dtype not in (np.uint32, np.uint64)
+                or int(first[-1]) != n):
             raise ModelFileError("the suffix-array index is corrupted (unigram table does not add up)")
         return cls(TokenStream(raw_s, sw), PackedUInts(raw_sa, aw), first)
+
+    def validate(self) -> None:
+        """Check the values (O(n)): the unigram table ascending, every SA entry and every id in
+        range, and each first token's block holding suffixes that start with that token. (The
+        order of suffixes inside a block is not checked: that is a sort, O(n log n) comparisons
+        of token sequences.)"""
+        first = self._first.astype(np.int64)
+        if first[0] != 0 or (np.diff(first) < 0).any():
+            raise ModelFileError("the suffix-array index is corrupted (unigram table not ascending)")
+        chunk = 1 << 22
+        for a in range(0, self.n, chunk):
+            pos = self._sa.slice(a, min(self.n, a + chunk))
+            if len(pos) and (pos.min() < 0 or pos.max() >= self.n):
+                raise ModelFileError("the suffix-array index is corrupted (positions out of range)")
+            owner = np.searchsorted(first, np.arange(a, a + len(pos)), side="right") - 1
+            if not np.array_equal(self._s.take(pos), owner):
+                raise ModelFileError("the suffix-array index is corrupted (a suffix is in the wrong block)")
 
     def clear_cache(self) -> None:
         """Forget the cached continuation tables of huge blocks (to measure cold queries)."""
