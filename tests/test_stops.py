@@ -1,12 +1,12 @@
-"""Stop sequences over streamed pieces (next_token.stops): exact cuts, never a stop string
-in the output, streamed == collected."""
+"""Stop sequences over streamed pieces (next_token.stops): exact cuts, never a stop string in
+the output, the streamed text equal to the cut of the whole text."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from next_token.stops import StopScanner, collect, cut_at_stops
+from next_token.stops import StopScanner
 
 
 def reference(text: str, stops: list[str]) -> tuple[str, bool]:
@@ -15,10 +15,21 @@ def reference(text: str, stops: list[str]) -> tuple[str, bool]:
     return (text[: min(hits)], True) if hits else (text, False)
 
 
+def run(pieces: list[str], stops) -> tuple[list[str], bool]:
+    """Feed pieces until a stop; the emitted texts and whether a stop string ended them."""
+    scanner = StopScanner(stops)
+    out = []
+    for piece in pieces:
+        out.append(scanner.feed(piece))
+        if scanner.stopped:
+            return out, True
+    out.append(scanner.flush())
+    return out, False
+
+
 def test_stop_straddling_pieces_is_cut_exactly():
-    pieces = [" the", " cat", " sat", " on"]
-    assert "".join(cut_at_stops(pieces, ["cat s"])) == " the "
-    assert collect(iter(pieces), ["cat s"]) == (" the ", 3, True)
+    out, stopped = run([" the", " cat", " sat", " on"], ["cat s"])
+    assert "".join(out) == " the " and stopped
 
 
 def test_text_that_only_looks_like_a_stop_is_released():
@@ -30,33 +41,11 @@ def test_text_that_only_looks_like_a_stop_is_released():
 
 
 def test_no_stops_passes_everything_through():
-    assert collect(iter(["a", "b"]), None) == ("ab", 2, False)
+    assert run(["a", "b"], None) == (["a", "b", ""], False)
 
 
-def test_collect_closes_the_stream_it_stopped():
-    closed = []
-
-    def gen():
-        try:
-            yield from ["x", "STOP", "y"]
-        finally:
-            closed.append(True)
-
-    assert collect(gen(), ["STOP"]) == ("x", 2, True)
-    assert closed == [True]
-
-
-pieces_strategy = st.lists(st.text(alphabet="ab c.", max_size=4), max_size=12)
-stops_strategy = st.lists(st.text(alphabet="ab c.", min_size=1, max_size=3), max_size=3)
-
-
-@given(pieces_strategy, stops_strategy)
+@given(st.lists(st.text(alphabet="ab .", max_size=4), max_size=12), st.lists(st.text(alphabet="ab .", min_size=1, max_size=3), max_size=3))
 def test_streamed_cut_equals_the_cut_of_the_whole_text(pieces, stops):
-    expected, stopped = reference("".join(pieces), stops)
-    streamed = list(cut_at_stops(pieces, stops))
-    assert "".join(streamed) == expected
-    assert all(streamed)
-    text, _, did_stop = collect(iter(pieces), stops)
-    assert (text, did_stop) == (expected, stopped)
-    for s in stops:
-        assert s not in text
+    out, stopped = run(pieces, stops)
+    assert ("".join(out), stopped) == reference("".join(pieces), stops)
+    assert not any(s in "".join(out) for s in stops)

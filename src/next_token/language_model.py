@@ -65,16 +65,19 @@ class Completion:
 
 @dataclass(frozen=True)
 class Step:
-    """One step of generation: the text it adds (after stop strings are cut), the token (None on
-    the last step, which ends the stream), the token's probability, why generation ended (on the
-    last step: "stop" for a stop string, "length" for max_tokens), and the likeliest tokens at
-    that point as (text, probability) pairs when asked for."""
+    """One step of generation: the text it lets out (stop strings cut: text that could still
+    grow into a stop string is held back and let out by a later step), the token (None on the
+    last step, which ends the stream), the text the token writes (`piece`: "" for the end of a
+    sentence), its probability, why generation ended (on the last step: "stop" for a stop
+    string, "length" for max_tokens), and the likeliest tokens at that point as (text,
+    probability) pairs when asked for."""
 
     text: str
     token: str | None
     probability: float | None
     finish_reason: str | None = None
     alternatives: tuple[tuple[str, float], ...] = ()
+    piece: str = ""
 
 
 @dataclass
@@ -370,14 +373,16 @@ class LanguageModel:
     def steps(self, prompt: str = "", max_tokens: int = 50, temperature: float = 1.0, top_k: int | None = None,
               top_p: float | None = None, min_p: float | None = None, seed: int | None = None,
               stop: Sequence[str] | None = None, no_repeat_ngram: int | None = None, decoding: str = "seen",
-              alternatives: int = 0) -> Iterator[Step]:
+              alternatives: int = 0, stop_at_sentence_end: bool = False) -> Iterator[Step]:
         """Generate token by token: one `Step` per token (its text, the token, its probability,
         and `alternatives` of the likeliest tokens with theirs), then a last `Step` that carries
         the text held back for stop strings and the `finish_reason` ("stop" or "length").
 
         `decoding="seen"` writes only what the corpus showed after each context (decode.py);
-        "smoothed" samples the whole distribution. Each token's text costs the same whatever
-        the length of the text before it (the tokenizer's incremental speller).
+        "smoothed" samples the whole distribution. With `stop_at_sentence_end`, the first
+        sentence end after some text ends generation ("stop"), as an answer ends. Each token's
+        text costs the same whatever the length of the text before it (the tokenizer's
+        incremental speller).
         """
         max_tokens = check_int(max_tokens, "max_tokens", 1, MAX_TOKENS)
         temperature = check_number(temperature, "temperature", 0, 100)
@@ -398,6 +403,7 @@ class LanguageModel:
         speller = self.tokenizer.speller(prompt)
         tokens = self.vocab.tokens
         history = list(ctx)  # the context of the next token, for the alternatives
+        wrote = False
         for tok, p in sample(model, ctx, max_tokens, rng, temperature, top_k, top_p, no_repeat_ngram,
                              decoding=decoding, min_p=min_p):
             alts: tuple = ()
@@ -409,9 +415,14 @@ class LanguageModel:
                 speller.end_sentence()  # the next token's spacing starts the new sentence
                 history = [BOS]
                 yield Step(scanner.feed(""), END_OF_SENTENCE, p, None, alts)
+                if stop_at_sentence_end and wrote:
+                    yield Step(scanner.flush(), None, None, "stop")
+                    return
                 continue
+            wrote = True
             history = self.trim(history + [tok])
-            yield Step(scanner.feed(speller.append(tokens[tok])), tokens[tok], p, None, alts)
+            piece = speller.append(tokens[tok])
+            yield Step(scanner.feed(piece), tokens[tok], p, None, alts, piece)
             if scanner.stopped:
                 yield Step("", None, None, "stop")
                 return

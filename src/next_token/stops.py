@@ -1,7 +1,7 @@
 """Stop sequences over a stream of text pieces, cut exactly, as OpenAI's API does it.
 
-Used by `LanguageModel.stream` (its `stop=` argument) and by the server, which scans the model's
-pieces itself to learn whether a stop string ended the text (OpenAI's finish_reason).
+Used by `LanguageModel.steps` (its `stop=` argument); the last step says whether a stop string
+ended the text (OpenAI's finish_reason).
 
 A stop string can straddle pieces (" the" + " end" for stop "the end"), so text is only let out
 once it cannot be the start of a stop string: the longest tail of the text so far that is a
@@ -13,7 +13,7 @@ join to exactly the non-streamed text.
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from typing import Iterable
 
 
 class StopScanner:
@@ -44,44 +44,3 @@ class StopScanner:
         """The end of the stream: what was held back is not a stop string after all."""
         out, self.held = self.held, ""
         return out
-
-
-def cut_at_stops(pieces: Iterable[str], stops: Iterable[str] | None) -> Iterator[str]:
-    """Pass `pieces` through a StopScanner; ends (and stops pulling pieces) at a stop string.
-
-    Empty strings are not yielded. The caller learns whether a stop string ended the stream by
-    keeping the scanner: use `StopScanner` directly for that.
-    """
-    scanner = StopScanner(stops)
-    for piece in pieces:
-        out = scanner.feed(piece)
-        if out:
-            yield out
-        if scanner.stopped:
-            return
-    tail = scanner.flush()
-    if tail:
-        yield tail
-
-
-def collect(pieces: Iterator[str], stops: Iterable[str] | None) -> tuple[str, int, bool]:
-    """Run a stream to its end or its first stop string: (text, pieces consumed, stopped).
-
-    The stream is closed either way, so a generator stopped early releases what it holds.
-    """
-    scanner = StopScanner(stops)
-    out: list[str] = []
-    consumed = 0
-    try:
-        for piece in pieces:
-            consumed += 1
-            out.append(scanner.feed(piece))
-            if scanner.stopped:
-                break
-        else:
-            out.append(scanner.flush())
-    finally:
-        close = getattr(pieces, "close", None)
-        if close is not None:
-            close()
-    return "".join(out), consumed, scanner.stopped

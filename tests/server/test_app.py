@@ -76,7 +76,7 @@ def test_info_reports_model_and_limits(client, lm):
 def test_openapi_documents_the_api(client):
     paths = client.get("/openapi.json").json()["paths"]
     for path in ["/api/predict", "/api/complete", "/api/completions", "/api/generate", "/api/score",
-                 "/api/info", "/health", "/v1/completions", "/v1/models"]:
+                 "/api/info", "/health", "/v1/completions", "/v1/chat/completions", "/v1/models"]:
         assert path in paths
 
 
@@ -114,6 +114,14 @@ def test_predict_prefix_filters_to_words_being_typed(client, lm):
     assert preds[0]["probability"] == pytest.approx(full["man"])
 
 
+def test_predict_prefix_in_lower_case_matches_any_case(client, lm):
+    preds = client.post("/api/predict", json={"context": "", "prefix": "th", "k": 5}).json()["predictions"]
+    assert "The" in [p["token"] for p in preds]  # the corpus writes "The" at sentence starts
+    assert [p["token"] for p in preds] == [p.token for p in lm.predict("", k=5, prefix="th")]
+    exact = client.post("/api/predict", json={"context": "", "prefix": "Th", "k": 5}).json()["predictions"]
+    assert exact and all(p["token"].startswith("Th") for p in exact)
+
+
 def test_complete_equals_model(client, lm):
     r = client.post("/api/complete", json={"prompt": "The dog", "max_tokens": 5})
     assert r.status_code == 200
@@ -133,6 +141,17 @@ def test_generate_is_repeatable_with_a_seed(client, lm):
     b = client.post("/api/generate", json=req).json()
     assert a == b
     assert a["text"] == lm.generate("The", max_tokens=12, seed=7, temperature=0.8)
+
+
+def test_generate_takes_the_decoding_policy_and_min_p(client, lm):
+    req = {"prompt": "The", "max_tokens": 15, "seed": 7}
+    smoothed = client.post("/api/generate", json={**req, "decoding": "smoothed", "min_p": 0.02}).json()["text"]
+    assert smoothed == lm.generate("The", max_tokens=15, seed=7, decoding="smoothed", min_p=0.02)
+    seen = client.post("/api/generate", json={**req, "decoding": "seen"}).json()["text"]
+    assert seen == client.post("/api/generate", json=req).json()["text"]  # "seen" is the default
+    assert seen != smoothed
+    events = client.post("/api/generate", json={**req, "decoding": "smoothed", "min_p": 0.02, "stream": True}).text
+    assert json.loads(events.rstrip().rsplit("data: ", 1)[1]) == {"text": smoothed}
 
 
 def test_generate_stream_sends_the_same_text_as_events(client):
@@ -195,6 +214,8 @@ BAD_REQUESTS = [
     ("/api/generate", b'{"prompt": "a", "temperature": -1}', "temperature"),
     ("/api/generate", b'{"prompt": "a", "top_p": 1.5}', "top_p"),
     ("/api/generate", b'{"prompt": "a", "stop": "x"}', "stop"),
+    ("/api/generate", b'{"prompt": "a", "decoding": "beam"}', "decoding"),
+    ("/api/generate", b'{"prompt": "a", "min_p": 2}', "min_p"),
     ("/api/generate", b'{"prompt": "a", "max_tokens": 0, "stream": true}', "max_tokens"),
     ("/api/score", b'{"text": null}', "text"),
 ]
@@ -286,13 +307,20 @@ class SlowStream:
         return getattr(self.lm, name)
 
     def stream(self, prompt="", **kwargs):
+        return self._slowly(lambda: self.lm.stream(prompt, **kwargs))
+
+    def steps(self, prompt="", **kwargs):
+        # the token steps only: the stream ends when the client leaves, never by itself
+        return self._slowly(lambda: (s for s in self.lm.steps(prompt, **kwargs) if s.token is not None))
+
+    def _slowly(self, make):
         with self.lock:
             self.open_streams += 1
         try:
             for _ in range(10_000):
-                for piece in self.lm.stream(prompt, **kwargs) or [" ."]:
+                for item in make():
                     time.sleep(0.005)
-                    yield piece
+                    yield item
         finally:
             with self.lock:
                 self.open_streams -= 1
@@ -318,6 +346,8 @@ def wait_until(condition, timeout=5.0):
 @pytest.mark.parametrize("path,body", [
     ("/api/generate", {"prompt": "The", "max_tokens": 1000, "stream": True, "seed": 1}),
     ("/v1/completions", {"model": "m", "prompt": "The", "max_tokens": 1000, "stream": True, "seed": 1}),
+    ("/v1/chat/completions", {"model": "m", "messages": [{"role": "user", "content": "The"}], "max_tokens": 1000,
+                              "stream": True, "seed": 1, "logprobs": True, "top_logprobs": 2}),
 ])
 def test_client_disconnect_mid_stream_leaves_nothing_behind(slow, path, body):
     model, app, url = slow

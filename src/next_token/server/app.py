@@ -5,12 +5,13 @@ web autocomplete page.
     GET  /health            {"status": "ok", "active_streams": n}
     GET  /api/info          the model's info(), its id and the server's limits
     POST /api/predict       top-k next tokens with probabilities (also GET ?context=...&k=...)
-    POST /api/complete      the greedy continuation of a prompt
+    POST /api/complete      the most probable continuation of a prompt, to the end of its sentence
     POST /api/completions   k alternative continuations with their probabilities
     POST /api/generate      sampled text; {"stream": true} sends it as server-sent events
     POST /api/score         log10 probability and perplexity of a text, token by token
-    POST /v1/completions    OpenAI's completions API (see openai_compat.py)
-    GET  /v1/models         OpenAI's model list
+    POST /v1/completions    OpenAI's completions API (openai_completions.py)
+    POST /v1/chat/completions  OpenAI's chat API (openai_chat.py, chat_template.py)
+    GET  /v1/models         OpenAI's model list (openai_models.py)
     GET  /docs              the OpenAPI documentation
 
 The app never reaches past the model's public API, and loads nothing itself: `create_app` takes
@@ -29,10 +30,12 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
-from ..stops import StopScanner, collect
 from .body_limit import BodySizeLimit
 from .http_errors import ApiError, check_max, check_text, install_error_handlers
-from .openai_compat import openai_router
+from .openai_chat import chat_router
+from .openai_common import Served
+from .openai_completions import completions_router
+from .openai_models import models_router
 from .runner import ModelRunner
 from .schemas import (
     CompleteRequest,
@@ -78,13 +81,13 @@ def create_app(model, *, limits: Limits | None = None, model_threads: int | None
     info = model.info()
     model_id = model_id or default_model_id(model)
     vocab_size = int(info.get("vocab_size") or 1)
-    texts_for = model.tokenizer.append_texts  # what accepting each predicted token appends
 
     app = FastAPI(
         title="next-token-prediction",
         version=__version__,
         description="Next-token prediction, completion, generation and scoring with a count-based "
-        "language model; an OpenAI-compatible /v1/completions; a web autocomplete page at /.",
+        "language model; OpenAI-compatible /v1/completions and /v1/chat/completions; a web "
+        "autocomplete page at /.",
     )
     app.state.model, app.state.limits, app.state.runner, app.state.model_id = model, limits, runner, model_id
     install_error_handlers(app)
@@ -121,7 +124,7 @@ def create_app(model, *, limits: Limits | None = None, model_threads: int | None
 
         def work() -> list[dict]:
             found = model.predict(req.context, req.k, prefix=req.prefix or None)
-            texts = texts_for(req.context, [p.token for p in found])
+            texts = model.tokenizer.append_texts(req.context, [p.token for p in found])
             return [{"token": p.token, "probability": float(p.probability), "text": text}
                     for p, text in zip(found, texts)]
 
@@ -129,7 +132,8 @@ def create_app(model, *, limits: Limits | None = None, model_threads: int | None
 
     @app.post("/api/complete", response_model=CompleteResponse, tags=["model"])
     async def complete(req: CompleteRequest) -> dict:
-        """The most probable continuation of `prompt` (greedy), at most max_tokens tokens."""
+        """The most probable continuation of `prompt` to the end of its sentence (beam search),
+        at most max_tokens tokens."""
         check_text("prompt", req.prompt, limits.max_prompt_chars)
         check_max("max_tokens", req.max_tokens, limits.max_tokens)
         text = await runner.call(model.complete, req.prompt, max_tokens=req.max_tokens)
@@ -151,7 +155,9 @@ def create_app(model, *, limits: Limits | None = None, model_threads: int | None
                                "`data: {\"text\": piece}` per piece, then `event: done` with "
                                "`data: {\"text\": whole}`; a failure mid-stream is `event: error`."}})
     async def generate(req: GenerateRequest):
-        """Sample a continuation of `prompt` (temperature, top_k, top_p; `seed` makes it repeatable)."""
+        """Sample a continuation of `prompt` (temperature, top_k, top_p, min_p; `seed` makes it
+        repeatable; `decoding` "seen" writes only what the corpus showed, "smoothed" samples the
+        whole distribution). The model cuts the text at stop strings, streamed or not."""
         check_text("prompt", req.prompt, limits.max_prompt_chars)
         check_max("max_tokens", req.max_tokens, limits.max_tokens)
         check_max("top_k", req.top_k, max(vocab_size, 1))
@@ -159,35 +165,25 @@ def create_app(model, *, limits: Limits | None = None, model_threads: int | None
             check_max("stop", len(req.stop), limits.max_stop)
             for s in req.stop:
                 check_text("stop", s, limits.max_stop_chars)
-        # stop strings are cut here (stops.py), exactly, rather than by the model
         kwargs = dict(max_tokens=req.max_tokens, temperature=req.temperature, top_k=req.top_k,
-                      top_p=req.top_p, seed=req.seed)
+                      top_p=req.top_p, seed=req.seed, stop=req.stop, decoding=req.decoding, min_p=req.min_p)
         if not req.stream:
-            text, _, _ = await runner.call(lambda: collect(model.stream(req.prompt, **kwargs), req.stop))
+            text = await runner.call(lambda: model.generate(req.prompt, **kwargs))
             return {"prompt": req.prompt, "text": text}
 
         pieces = await Prefetched.start(runner.iterate(lambda: model.stream(req.prompt, **kwargs)))
 
         async def body():
             whole = []
-            scanner = StopScanner(req.stop)
             async with aclosing(pieces):
                 try:
                     async for piece in pieces:
-                        out = scanner.feed(piece)
-                        if out:
-                            whole.append(out)
-                            yield event({"text": out})
-                        if scanner.stopped:
-                            break
+                        whole.append(piece)
+                        yield event({"text": piece})
                 except Exception as exc:  # the status line is sent: report in-band, then stop
                     yield event({"error": {"message": str(exc) or type(exc).__name__,
                                            "type": "server_error"}}, "error")
                     return
-            tail = scanner.flush()
-            if tail:
-                whole.append(tail)
-                yield event({"text": tail})
             yield event({"text": "".join(whole)}, "done")
 
         return ClosingStreamingResponse(body())
@@ -206,7 +202,9 @@ def create_app(model, *, limits: Limits | None = None, model_threads: int | None
             "token_logprobs": [{"token": t, "logprob": finite(lp)} for t, lp in s.token_logprobs],
         }
 
-    app.include_router(openai_router(model, runner, limits, model_id, texts_for))
+    served = Served(model, runner, limits, model_id)
+    for router in (models_router, completions_router, chat_router):
+        app.include_router(router(served))
 
     # ---- page --------------------------------------------------------------------------------
 

@@ -46,13 +46,17 @@ class _Strict(BaseModel):
 # ---- requests -------------------------------------------------------------------------------
 
 
+Decoding = Literal["seen", "smoothed"]
+
+
 class PredictRequest(_Strict):
     context: str = Field("", description="The text so far; the next token is predicted after it.")
     k: int = Field(10, ge=1, description="How many tokens to return (at most limits.max_k).")
     prefix: str | None = Field(
         None,
-        description="Rank only tokens starting with this (the word being typed); the probabilities "
-        "are the model's, not renormalized over the matches.",
+        description="Rank only tokens starting with this (the word being typed): in lower case it "
+        "matches any case (\"chri\" finds \"Christine\"), with a capital letter exactly. The "
+        "probabilities are the model's, not renormalized over the matches.",
     )
 
 
@@ -73,8 +77,15 @@ class GenerateRequest(_Strict):
     temperature: float = Field(1.0, ge=0, description="0 is greedy; higher flattens the distribution.")
     top_k: int | None = Field(None, ge=1)
     top_p: float | None = Field(None, gt=0, le=1)
+    min_p: float | None = Field(None, ge=0, le=1, description="Keep tokens at least this fraction as "
+                                "probable as the likeliest.")
+    decoding: Decoding = Field(
+        "seen",
+        description='"seen": write only continuations the corpus showed (reads like the corpus); '
+        '"smoothed": sample the whole smoothed distribution.',
+    )
     seed: int | None = Field(None, ge=0, lt=2**63)
-    stop: list[str] | None = None
+    stop: list[str] | None = Field(None, description="End the text before the first of these strings.")
     stream: bool = Field(False, description="Send the text as server-sent events while it is generated.")
 
 
