@@ -29,8 +29,8 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from common import LARGE, books_split, machine, table
 
+from common import LARGE, books_split, machine, table
 from next_token import LanguageModel, Text
 from next_token.decode import greedy
 from next_token.ngram.kneser_ney import DiscountFallbackWarning
@@ -38,7 +38,6 @@ from next_token.text.builtin import python_docs_texts
 from next_token.text.corpus import split_sentences
 from next_token.text.spacing_rules import detokenize as rules_detokenize
 from next_token.text.tokenizer import word_tokens
-from next_token.text.vocab import EOS
 from next_token.unbounded.build import build_index
 from next_token.unbounded.mixing import longest_copied_span
 
