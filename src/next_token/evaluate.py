@@ -62,6 +62,7 @@ from .arguments import check_int
 from .errors import InputError
 from .text.vocab import EOS, UNK
 
+MAX_K = 1000  # top-k lists beyond this cost minutes and gigabytes and measure nothing useful
 DEFAULT_ACCURACY_KS = (1, 5)
 DEFAULT_KEYSTROKE_KS = (1, 3, 5)
 
@@ -170,6 +171,7 @@ def evaluate(
     targets = scored.token_ids.astype(np.int64)
     rank0 = np.full(len(targets), kmax, dtype=np.int64)
     cache: dict[tuple[int, ...], list[int]] = {}
+    max_cached = max(1, 2_000_000 // kmax)
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(targets), unit="tok", desc="evaluating", disable=not progress, leave=False)
@@ -182,7 +184,7 @@ def evaluate(
             best = cache.get(ctx)
             if best is None:
                 best = model.ranked_ids(list(ctx), kmax, ranking)[0].tolist()
-                if len(cache) < 200_000:
+                if len(cache) < max_cached:  # bounded: about 2M ids whatever k is
                     cache[ctx] = best
             t = int(stream[p])
             if t != UNK and t in best:
@@ -271,4 +273,4 @@ class _Typist:
 
 
 def _positive_ints(values: Iterable[int], name: str) -> list[int]:
-    return sorted({check_int(v, f"each of {name}") for v in values})
+    return sorted({check_int(v, f"each of {name}", 1, MAX_K) for v in values})

@@ -17,6 +17,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from ..files import exit_on_sigterm
 from .group import NtpGroup
 from .interactive import demo, repl, serve
 from .model_files import arpa, info, train
@@ -35,6 +36,7 @@ def main():
       ntp predict "The sun" -m books.ntp         the next word, with probabilities
       ntp repl -m books.ntp                      try prompts interactively
     """
+    exit_on_sigterm()  # so that an interrupted save removes its temporary file
 
 
 for command in (train, predict, complete, generate, score, eval_, repl, info, arpa, serve, demo):

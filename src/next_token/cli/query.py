@@ -179,7 +179,7 @@ def score(file, text, per_token, model_path, as_json):
 
 @click.command("eval")
 @click.argument("testfile")
-@click.option("-k", default=5, show_default=True, type=click.IntRange(1, 10_000),
+@click.option("-k", default=5, show_default=True, type=click.IntRange(1, 1000),
               help="Report top-1 and top-k next-token accuracy.")
 @click.option("--keystroke-k", multiple=True, type=click.IntRange(1, 1000),
               help="Suggestion counts for the keystroke simulation (repeatable). Default: 1, 3, 5.")

@@ -33,6 +33,10 @@ ImageLike = Union[str, os.PathLike, Image.Image, np.ndarray]
 _MODES_16BIT = {"I;16", "I;16B", "I;16L", "I;16N", "I"}
 
 
+MAX_IMAGE_PIXELS = 1 << 25
+"""Images larger than this (32M pixels, 128 MB as RGBA) are refused before they are decoded: a
+small PNG can claim 100,000 x 100,000 pixels and would need tens of gigabytes."""
+
 def image_extensions() -> set[str]:
     """File extensions Pillow can open (lower case, with the dot), used when scanning folders."""
     Image.init()
@@ -114,10 +118,20 @@ def read_image(source: ImageLike) -> np.ndarray:
         return _checked(to_rgba(ImageOps.exif_transpose(source)), "<image>")
     path = Path(source)
     try:
+        if path.exists() and not path.is_file() and not path.is_dir():
+            raise InputError(f"{path} is not a regular file (a pipe or a device?); give an image file")
         with Image.open(path) as im:
+            w, h = im.size  # from the header: refuse a decompression bomb before decoding it
+            if w * h > MAX_IMAGE_PIXELS:
+                raise InputError(f"{path} is {w}x{h} pixels; images of at most {MAX_IMAGE_PIXELS:,} pixels "
+                                 "are read (shrink it first)")
             im.seek(0)
             im.load()
             return _checked(to_rgba(ImageOps.exif_transpose(im)), path)
+    except InputError:
+        raise
+    except Image.DecompressionBombError as e:
+        raise InputError(f"{path} is too large to read safely: {e}") from None
     except FileNotFoundError:
         raise InputError(f"image not found: {path}") from None
     except IsADirectoryError:
@@ -212,11 +226,13 @@ def save_png(rgba: np.ndarray, path: str | os.PathLike) -> None:
 def read_mask(source: ImageLike, shape: tuple[int, int]) -> np.ndarray:
     """Read a fill mask as a (H, W) bool array: True where pixels are to be generated.
 
-    A bool array is used as it is. Otherwise a pixel is "to fill" when it is light (luminance
-    above half) and not transparent: white marks the hole, black or transparent keeps the pixel.
+    A bool array, or a 2-D array of 0 and 1, is used as it is (1 = fill). Otherwise a pixel is
+    "to fill" when it is light (luminance above half) and not transparent: white marks the hole,
+    black or transparent keeps the pixel.
     """
-    if isinstance(source, np.ndarray) and source.dtype == np.bool_ and source.ndim == 2:
-        mask = source
+    if isinstance(source, np.ndarray) and source.ndim == 2 and (
+            source.dtype == np.bool_ or (source.size and np.isin(source, (0, 1)).all())):
+        mask = source.astype(bool)
     else:
         rgba = read_image(source).astype(np.int32)
         lum = (299 * rgba[..., 0] + 587 * rgba[..., 1] + 114 * rgba[..., 2]) // 1000

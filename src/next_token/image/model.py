@@ -225,7 +225,7 @@ class ImageModel:
             ids = self.palette.ids(np.stack([parse_hex(s) for s in items])) if items else np.zeros(0, np.int64)
         elif width is None:
             if isinstance(pixels, (list, tuple)) and not pixels:
-                return np.zeros(0, np.int64), 1 << 30
+                return np.zeros(0, np.int64), 1  # nothing yet: the first pixel of a one-pixel row
             img = self.palette.ids(read_image(pixels))
             return img.ravel(), img.shape[1]
         else:

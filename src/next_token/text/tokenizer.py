@@ -252,8 +252,10 @@ class BpeTokenizer(Tokenizer):
     space_in_token = True
     UNK = "<unk>"
 
+    MAX_VOCAB_SIZE = 1 << 20  # the tokenizers library aborts the process on absurd sizes
+
     def __init__(self, vocab_size: int = 8000, tokenizer_json: str | None = None) -> None:
-        self.vocab_size = check_int(vocab_size, "vocab_size")
+        self.vocab_size = check_int(vocab_size, "vocab_size", 1, self.MAX_VOCAB_SIZE)
         self._hf = None
         if tokenizer_json is not None:
             from tokenizers import Tokenizer as HfTokenizer
