@@ -1,8 +1,10 @@
 """Text in and out: reading corpora, the built-in corpus, tokenizers, spacing and the vocabulary.
 
     corpus     sources (files, folders, globs, .gz, stdin, Text) -> (name, text); sentence splitting
-    builtin    the built-in corpus: Python's own documentation as prose
+    builtin    the built-in corpus: Python's own documentation
+    prose      documentation markup to prose sentences (what the built-in corpus keeps)
     tokenizer  the four kinds of tokens (word, char, whitespace, bpe), each answering for its facts
-    spacing    word tokens back to natural text
+    spacing    spacing learned from the corpus, and the incremental speller
+    spacing_rules  the fixed spacing rules where nothing was learned
     vocab      token <-> id, and the uint32 id stream with sentence boundaries
 """
