@@ -87,11 +87,12 @@ def demo(k, no_repl, model_path, as_json):
     }
     prompts = []
     for p in DEMO_PROMPTS_DEFAULT if model_path is None else DEMO_PROMPTS_OTHER:
+        best = lm.completions(p, k=4)  # the completion is the best of the beam: show the others too
         prompts.append({
             "prompt": p,
             "predictions": lm.predict(p, k=k),
-            "completion": lm.complete(p),
-            "alternatives": lm.completions(p, k=3),
+            "completion": best[0].text if best else "",
+            "alternatives": best[1:],
         })
     if as_json:
         emit_json({
