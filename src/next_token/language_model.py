@@ -17,8 +17,10 @@ start, and backoff lets any fragment match wherever it occurred in the corpus.
 
 from __future__ import annotations
 
+import gc
 import math
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -30,14 +32,16 @@ from .arguments import check_int, check_number
 from .decode import beam_search, candidates, check_decoding, greedy, sample
 from .errors import CorpusError, InputError, ModelFileError
 from .model_file import read_model_file, should_verify, write_model_file
-from .protocol import TokenModel
+from .protocol import StreamScores, TokenModel
 from .stops import StopScanner
-from .text.corpus import Text, iter_texts
+from .text.corpus import Text
 from .text.spacing import SpacingModel
 from .text.tokenizer import Tokenizer, get_tokenizer, tokenizer_from_config
-from .text.vocab import BOS, EOS, Vocabulary
-from .training import TrainingConfig, train_model
+from .text.vocab import BOS, EOS, UNK, Vocabulary
+from .training import TrainingConfig, train_model, train_sources
 
+_SCORE_THREADS = max(1, min(4, os.cpu_count() or 1))
+_TOKENS_PER_PART = 100_000  # a batch is cut in parts of at least this many tokens, scored on threads
 MAX_K = 10_000
 MAX_TOKENS = 10_000
 END_OF_SENTENCE = "</s>"
@@ -116,6 +120,9 @@ class LanguageModel:
         unbounded: bool = False,
         discount_fallback: str = "warn",
         progress: bool = False,
+        memory: str | int | None = None,
+        workdir: str | None = None,
+        prune: Sequence[int] | None = None,
     ) -> "LanguageModel":
         """Train on files, folders, globs, "-" (stdin) or `Text` objects; or on `text=` directly.
 
@@ -123,9 +130,17 @@ class LanguageModel:
         matching context's continuations into every prediction (see unbounded/hybrid.py).
         `discount_fallback` says what to do when the text is too small for Kneser-Ney
         discounts: "warn" (substitute fixed ones), "ignore" or "raise".
+        `memory="2G"` builds in bounded memory: files are read in pieces and n-grams counted
+        into sorted runs on a temporary disk folder, then merged and estimated in blocks; the
+        model is the same, bit for bit (see training.py). Without it, a corpus that clearly
+        will not fit in the memory available is refused up front with a message saying so.
+        `workdir` is where the bounded-memory build keeps its temporary files.
+        `prune=(0, 1, 1)` drops n-grams seen at most that often per order, as lmplz --prune
+        (ngram/prune.py; `ntp prune` makes small files of any model).
         """
         config = TrainingConfig(order=order, tokenizer=tokenizer, vocab_size=bpe_vocab_size,
-                                unbounded=unbounded, discount_fallback=discount_fallback, progress=progress)
+                                unbounded=unbounded, discount_fallback=discount_fallback, progress=progress,
+                                memory=memory, workdir=workdir, prune=tuple(prune or ()))
         srcs: list = []
         if sources is not None:
             srcs.extend([sources] if isinstance(sources, (str, os.PathLike, Text)) else list(sources))
@@ -134,7 +149,7 @@ class LanguageModel:
         if not srcs:
             raise CorpusError("nothing to train on: give files, folders or globs, or text=")
         names = [str(s) if not isinstance(s, Text) else "<text>" for s in srcs]
-        return cls._from_trained(train_model(iter_texts(srcs), config, source=names))
+        return cls._from_trained(train_sources(srcs, config, source=names))
 
     @classmethod
     def _from_trained(cls, trained) -> "LanguageModel":
@@ -204,6 +219,10 @@ class LanguageModel:
                 from .unbounded.hybrid import HybridModel
 
                 model = HybridModel.from_arrays(ngram_meta, arrays)
+            elif ngram_meta.get("storage") == "packed":  # the compact layout (ngram/packed.py)
+                from .ngram.packed import PackedNgramModel
+
+                model = PackedNgramModel.from_arrays(ngram_meta, arrays)
             else:
                 from .ngram.model import NgramModel
 
@@ -494,16 +513,69 @@ class LanguageModel:
         """log10 probability and perplexity of `text`, sentence by sentence (KenLM's `query` way)."""
         if not isinstance(text, str):
             raise InputError(f"the text must be a string, got {type(text).__name__}")
-        sents = list(self.tokenizer.sentences(text))
-        if not sents:
-            raise InputError("the text is empty: nothing to score")
-        stream = self.vocab.encode_sentences(sents)
-        s = self.model.score_stream(stream)
+        with _bulk():
+            sents = list(self.tokenizer.sentences(text))
+            if not sents:
+                raise InputError("the text is empty: nothing to score")
+            s = self._score_sentences(sents)
         pairs = []
         if per_token:  # the text's own tokens (an OOV keeps its spelling), then </s> per sentence
             flat = [t for sent in sents for t in sent + [END_OF_SENTENCE]]
             pairs = [(t, float(lp)) for t, lp in zip(flat, s.logprob.tolist())]
         return Score(s.total, len(s.logprob), s.oov, s.perplexity(True), s.perplexity(False), pairs)
+
+    def score_batch(self, texts: Sequence[str]) -> list[Score]:
+        """`score(text, per_token=False)` of each text, in one vectorized pass over all of them (how
+        a collection of documents is scored for filtering, one perplexity each). A text with no
+        token gets a Score of 0 tokens and nan perplexities."""
+        if isinstance(texts, str):
+            raise InputError("score_batch takes a list of texts; score() takes one")
+        sents: list = []
+        counts = np.zeros(len(texts), dtype=np.int64)  # scored tokens (with </s>) per text
+        with _bulk():
+            for i, text in enumerate(texts):
+                if not isinstance(text, str):
+                    raise InputError(f"each text must be a string, got {type(text).__name__}")
+                doc = list(self.tokenizer.sentences(text))
+                counts[i] = sum(map(len, doc)) + len(doc)
+                sents.extend(doc)
+            if not sents:
+                return [Score(0.0, 0, 0, float("nan"), float("nan")) for _ in texts]
+            s = self._score_sentences(sents)
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        has = counts > 0
+        lp = np.zeros(len(texts))
+        oov = np.zeros(len(texts), dtype=np.int64)
+        lp_known = np.zeros(len(texts))
+        is_oov = s.token_ids == UNK
+        lp[has] = np.add.reduceat(s.logprob.astype(np.float64), starts[has])
+        oov[has] = np.add.reduceat(is_oov.astype(np.int64), starts[has])
+        lp_known[has] = np.add.reduceat(np.where(is_oov, 0.0, s.logprob), starts[has])
+        out = []
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for total, n, k, known in zip(lp.tolist(), counts.tolist(), oov.tolist(), lp_known.tolist()):
+                ppl = 10.0 ** (-total / n) if n else float("nan")
+                ppl_known = 10.0 ** (-known / (n - k)) if n > k else float("nan")
+                out.append(Score(total, n, k, ppl, ppl_known))
+        return out
+
+    def _score_sentences(self, sents: list) -> StreamScores:
+        """Scores of the tokens of `sents` (lists of tokens), `</s>` after each sentence. A large
+        batch is encoded (Python), then cut at sentence starts into parts whose lookups (numpy,
+        which lets other threads run) go on threads, one per core."""
+        stream = self.vocab.encode_sentences(sents)
+        parts = min(_SCORE_THREADS, len(stream) // _TOKENS_PER_PART)
+        if parts <= 1 or self.model.corpus_index is not None:  # the n-gram's lookups only
+            return self.model.score_stream(stream)
+        starts = np.flatnonzero(stream == BOS)
+        cuts = [0, *starts[np.linspace(0, len(starts), parts + 1).astype(int)[1:-1]].tolist(), len(stream)]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(parts) as pool:
+            results = list(pool.map(self.model.score_stream, [stream[a:b] for a, b in zip(cuts[:-1], cuts[1:])]))
+        return StreamScores(np.concatenate([r.logprob for r in results]),
+                            np.concatenate([r.token_ids for r in results]),
+                            np.concatenate([r.positions + a for r, a in zip(results, cuts[:-1])]))
 
     def perplexity(self, text: str, include_oov: bool = True) -> float:
         sc = self.score(text, per_token=False)
@@ -524,6 +596,20 @@ class LanguageModel:
 
     def __repr__(self) -> str:
         return f"LanguageModel(order={self.order}, vocab={len(self.vocab)}, tokenizer={self.tokenizer.name!r})"
+
+
+@contextmanager
+def _bulk():
+    """Bulk tokenizing makes hundreds of thousands of small lists and strings, none of them in a
+    reference cycle: the cycle collector would only rescan them, over and over (a fifth of the
+    time of scoring a large text). It is paused for the duration, then restored."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def default_model_path() -> Path:

@@ -76,7 +76,7 @@ def write_model_file(
         ordered.append((name, a))
     # Offsets depend on the header length, which depends on the offsets: lay out twice.
     header_len_guess = 0
-    crcs = {name: zlib.crc32(memoryview(a).cast("B")) if a.nbytes else 0 for name, a in ordered}
+    crcs = {name: _crc32(a) for name, a in ordered}
     for _ in range(3):
         pos = _aligned(_PREFIX.size + header_len_guess)
         for name, a in ordered:
@@ -96,8 +96,54 @@ def write_model_file(
         f.write(header)
         for name, a in ordered:
             f.seek(table[name]["offset"])
-            f.write(memoryview(a).cast("B") if a.nbytes else b"")
+            _write_array(f, a)
         f.truncate(total)
+
+
+_SLICE = 64 << 20
+
+
+def _slices(a: np.ndarray):
+    """`a`'s bytes as memoryviews of at most 64 MB. Where `a` is a read-only memory map (a loaded
+    model, or one the bounded-memory build left on disk), each slice's pages are dropped from this
+    process once the caller is done with it: checksumming and saving a model larger than memory
+    then never holds all of it resident (the data stays in the file and the page cache)."""
+    if not a.nbytes:
+        return
+    flat = a.reshape(-1).view(np.uint8)
+    mm = _read_only_map(a)
+    start_of_map = np.frombuffer(mm, dtype=np.uint8).ctypes.data if mm is not None else 0
+    for start in range(0, len(flat), _SLICE):
+        piece = flat[start : start + _SLICE]
+        yield memoryview(piece)
+        if mm is not None:
+            offset = piece.ctypes.data - start_of_map
+            lo = offset // mmap.PAGESIZE * mmap.PAGESIZE
+            mm.madvise(mmap.MADV_DONTNEED, lo, offset + len(piece) - lo)
+
+
+def _crc32(a: np.ndarray) -> int:
+    crc = 0
+    for piece in _slices(a):
+        crc = zlib.crc32(piece, crc)
+    return crc
+
+
+def _write_array(f, a: np.ndarray) -> None:
+    for piece in _slices(a):
+        f.write(piece)
+
+
+def _read_only_map(a: np.ndarray) -> mmap.mmap | None:
+    """The read-only `mmap.mmap` that `a` is a view of, if any (and the system can drop pages)."""
+    base = a
+    for _ in range(8):
+        base = base.obj if isinstance(base, memoryview) else getattr(base, "base", None)
+        if base is None or isinstance(base, mmap.mmap):
+            break
+    if isinstance(base, mmap.mmap) and hasattr(base, "madvise") and memoryview(base).readonly:
+        return base
+    return None
 
 
 def _little_endian() -> bool:

@@ -241,3 +241,119 @@ def test_split_sentences_matches_prep_on_books():
     for path in sorted(BOOKS.glob("*.txt"))[:3]:
         [(_, text)] = list(iter_texts(path))
         assert list(split_sentences(text)) == list(prep.sentences(text)), path.name
+
+
+# --- streaming: files in pieces ----------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from next_token.text import corpus as corpus_module  # noqa: E402
+from next_token.text.corpus import iter_text_pieces  # noqa: E402
+from next_token.text.tokenizer import get_tokenizer  # noqa: E402
+
+TRICKY = (
+    "\ufeffFirst paragraph. It ends here.\r\n\r\n"
+    "Second one,\r\nover two lines. Then\rold Mac line ends.\n"
+    "  \t \n"  # a blank line of spaces and tabs
+    "Cafe\u0301 and cre\u0300me (decomposed). \u201cQuoted.\u201d Next!\n"
+    "A long paragraph line one ends with a stop.\n"
+    "Another line starts upper case, ends with a question?\n"
+    "lower case start: not a sentence start.\n"
+    "(Bracketed start.) \"Quoted start.\"\n\n\n\n"
+    "Last paragraph without a newline at the end"
+)
+
+
+def _pieces(path, chunk, cut="paragraph"):
+    return [p for _, p in iter_text_pieces(path, chunk_chars=chunk, cut=cut)]
+
+
+@pytest.mark.parametrize("gz", [False, True])
+@pytest.mark.parametrize("read_bytes", [1, 2, 3, 7, 64])
+def test_pieces_join_to_the_whole_text_with_the_same_sentences(tmp_path, monkeypatch, gz, read_bytes):
+    monkeypatch.setattr(corpus_module, "_READ_BYTES", read_bytes)
+    f = tmp_path / ("t.txt.gz" if gz else "t.txt")
+    data = TRICKY.encode("utf-8")
+    if gz:
+        with gzip.open(f, "wb") as fh:
+            fh.write(data)
+    else:
+        f.write_bytes(data)
+    [(_, whole)] = list(iter_texts(f))
+    word, ws = get_tokenizer("word"), get_tokenizer("whitespace")
+    for chunk in (1, 5, 40, 10_000):
+        pieces = _pieces(f, chunk)
+        assert "".join(pieces) == whole
+        if chunk < 40:
+            assert len(pieces) > 3  # really cut: at blank lines and at sentence ends
+        assert [s for p in pieces for s in split_sentences(p)] == list(split_sentences(whole))
+        assert [s for p in pieces for s in word.spaced_sentences(p)] == list(word.spaced_sentences(whole))
+        lines = _pieces(f, chunk, cut="line")
+        assert "".join(lines) == whole
+        assert [s for p in lines for s in ws.sentences(p)] == list(ws.sentences(whole))
+
+
+def test_a_paragraph_is_cut_only_where_a_sentence_ends_at_a_line_end(tmp_path):
+    f = tmp_path / "p.txt"
+    f.write_text("One two\nthree. Four\nfive six.\nseven eight.\nNine.\nTen", encoding="utf-8")
+    pieces = _pieces(f, 1)  # not after "three." (mid-line) nor "six." (lower case follows)
+    assert pieces == ["One two\nthree. Four\nfive six.\nseven eight.\n", "Nine.\nTen"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(parts=st.lists(st.sampled_from(["Hello", "world", ".", "!", " ", "\n", "\n\n", "\r\n", "\r", "  \n", '"',
+                                       ")", "(", "\u201c", "\u00c9", "e\u0301", "\u0301", "A", "b", "\t", "x.\n",
+                                       "\u2028", "\u65e5"]), max_size=40),
+       chunk=st.integers(1, 12), read_bytes=st.integers(1, 6))
+def test_pieces_equal_the_whole_text_property(tmp_path_factory, parts, chunk, read_bytes):
+    old = corpus_module._READ_BYTES
+    corpus_module._READ_BYTES = read_bytes
+    try:
+        f = tmp_path_factory.getbasetemp() / "prop.txt"
+        f.write_bytes("".join(parts).encode("utf-8"))
+        if not "".join(parts).strip():
+            return  # an empty corpus: an error either way (tested elsewhere)
+        [(_, whole)] = list(iter_texts(f))
+        pieces = _pieces(f, chunk)
+        assert "".join(pieces) == whole
+        assert [s for p in pieces for s in split_sentences(p)] == list(split_sentences(whole))
+    finally:
+        corpus_module._READ_BYTES = old
+
+
+@pytest.mark.parametrize("read_bytes", [1, 2, 3, 5])
+def test_streaming_errors_match_whole_file_errors(tmp_path, monkeypatch, read_bytes):
+    monkeypatch.setattr(corpus_module, "_READ_BYTES", read_bytes)
+    cases = {
+        "split.txt": "é€😀 then".encode() + b"\xe2\x82",  # a sequence cut by the end of the file
+        "bad.txt": "Na\u00efve €".encode() + b"\xff rest",
+        "bom.txt": b"\xef\xbb\xbfab\xc3",
+        "binary.txt": b"Some text\x00 then bytes",
+    }
+    for name, data in cases.items():
+        f = tmp_path / name
+        f.write_bytes(data)
+        with pytest.raises(CorpusError) as whole:
+            list(iter_texts(f))
+        with pytest.raises(CorpusError) as streamed:
+            _pieces(f, 3)
+        assert str(streamed.value) == str(whole.value)
+    f = tmp_path / "bad.txt.gz"
+    f.write_bytes(b"not gzip")
+    with pytest.raises(CorpusError, match="not a valid gzip"):
+        _pieces(f, 3)
+
+
+def test_stdin_in_pieces(monkeypatch):
+    text = "One.\r\nTwo.\n\nThree Cafe\u0301."
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode()), encoding="utf-8"))
+    assert "".join(_pieces("-", 2)) == "One.\nTwo.\n\nThree Caf\u00e9."
+    monkeypatch.setattr(sys, "stdin", io.StringIO(text))
+    assert "".join(_pieces("-", 2)) == "One.\nTwo.\n\nThree Caf\u00e9."
+
+
+def test_pieces_of_an_empty_corpus_is_an_error(tmp_path):
+    (tmp_path / "blank.txt").write_text(" \n\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="empty"):
+        _pieces(tmp_path, 10)

@@ -24,24 +24,56 @@ from .options import emit_json, human_bytes, human_int, json_option, load_model,
               help="Subword vocabulary size for --tokenizer bpe.")
 @click.option("--unbounded", is_flag=True,
               help="Also index the corpus with a suffix array for unbounded context.")
+@click.option("--memory", default=None, metavar="SIZE",
+              help="Build in bounded memory, e.g. 2G or 500M: files are read in pieces and n-grams counted "
+                   "into sorted runs on disk (in --tmp), then merged and estimated in blocks. Same model, bit "
+                   "for bit. Peak memory stays near SIZE plus about 200 MB and the vocabulary.")
+@click.option("--tmp", "workdir", default=None, type=click.Path(file_okay=False, exists=True),
+              help="Folder for the temporary files of --memory (default: the system's temporary folder).")
+@click.option("--prune", default=None, metavar="COUNTS",
+              help="Count cutoffs per order, as lmplz's --prune: '0 1 1' (or 0,1,1) drops the bigrams and "
+                   "longer n-grams seen only once. `ntp prune` makes any model smaller afterwards.")
+@click.option("--workers", type=click.IntRange(1, 1024), default=None,
+              help="Count on N local Dask worker processes (needs the dask extra); same model.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Count on a running Dask cluster (tcp://host:8786 or a scheduler .json file); workers must "
+                   "see the same paths.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @json_option
-def train(sources, output, order, tokenizer, bpe_vocab_size, unbounded, quiet, as_json):
+def train(sources, output, order, tokenizer, bpe_vocab_size, unbounded, memory, workdir, prune, workers, scheduler,
+          quiet, as_json):
     """Train a model on files, folders, globs or - (standard input).
 
-    Folders are read recursively (*.txt, *.md, *.rst, and .gz versions).
+    Folders are read recursively (*.txt, *.md, *.rst, and .gz versions). A corpus too large to
+    build in memory is refused before any work, with a suggested --memory.
 
     \b
     Example:
       ntp train books/ notes.txt -o books.ntp --order 5
       cat corpus.txt | ntp train - -o corpus.ntp --tokenizer bpe
+      ntp train web/ -o web.ntp --memory 4G --tmp /scratch
+      ntp train shards/ -o web.ntp --scheduler tcp://head:8786
     """
     from ..language_model import LanguageModel
 
+    if workdir is not None and memory is None and not (workers or scheduler):
+        raise click.UsageError("--tmp is for --memory builds")
     kwargs = dict(order=order, tokenizer=tokenizer, bpe_vocab_size=bpe_vocab_size, unbounded=unbounded,
-                  progress=not quiet and not as_json and sys.stderr.isatty())
+                  progress=not quiet and not as_json and sys.stderr.isatty(), memory=memory,
+                  prune=prune_counts(prune))
+    if workdir is not None:
+        kwargs["workdir"] = workdir
     t0 = time.perf_counter()
-    lm = LanguageModel.train(list(sources), **kwargs)
+    if workers or scheduler:
+        if unbounded or prune:
+            raise click.UsageError("--unbounded and --prune are made on one machine: not with --workers/--scheduler")
+        from ..distributed import connect, train_on_dask
+
+        with connect(workers=workers, scheduler=scheduler) as client:
+            lm = train_on_dask(list(sources), client, order=order, tokenizer=tokenizer,
+                               bpe_vocab_size=bpe_vocab_size, memory=memory or "2G", workdir=workdir)
+    else:
+        lm = LanguageModel.train(list(sources), **kwargs)
     lm.save(output)
     seconds = time.perf_counter() - t0
     size = os.path.getsize(output)
@@ -163,3 +195,14 @@ def arpa_import(arpa_file, output, tokenizer, as_json):
         return
     click.echo(f"Wrote {output} ({human_bytes(os.path.getsize(output))}; order {lm.order}, "
                f"vocabulary {human_int(len(lm.vocab))})")
+
+
+def prune_counts(text: str | None) -> list[int] | None:
+    """'0 1 1' or '0,1,1' -> [0, 1, 1] (the thresholds themselves are checked by training)."""
+    if not text:
+        return None
+    try:
+        return [int(x) for x in text.replace(",", " ").split()]
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: give one whole number per order, e.g. '0 1 1'",
+                                 param_hint="--prune") from None

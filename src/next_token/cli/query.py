@@ -139,21 +139,40 @@ def generate(text, max_tokens, temperature, top_k, top_p, seed, stop, no_repeat_
 
 
 @click.command()
-@click.argument("file", required=False)
+@click.argument("files", nargs=-1)
 @click.option("--text", default=None, help="Score this text instead of a file.")
 @click.option("--per-token", is_flag=True, help="Also list every token's log10 probability.")
+@click.option("--per-document", is_flag=True,
+              help="One row per document (each file) instead of one total: TSV, or JSON lines with --json.")
+@click.option("--lines", is_flag=True, help="Every line of every file is a document (implies --per-document).")
+@click.option("--workers", type=click.IntRange(1, 1024), default=None,
+              help="Score documents on N local Dask worker processes (implies --per-document; needs the dask extra).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Score documents on a running Dask cluster, e.g. tcp://10.0.0.5:8786 or a scheduler .json file; "
+                   "workers must see the same paths as this machine.")
 @model_option
 @json_option
-def score(file, text, per_token, model_path, as_json):
-    """Log-probability and perplexity of FILE (- for standard input) or of --text.
+def score(files, text, per_token, per_document, lines, workers, scheduler, model_path, as_json):
+    """Log-probability and perplexity of FILES (- for standard input) or of --text.
 
     Sentence by sentence, "</s>" counted, unknown tokens scored as <unk> (as KenLM's query does).
+    With --per-document, --lines, --workers or --scheduler: one row per document, in input
+    order (document, tokens, oov, logprob, perplexity, perplexity_excl_oov), the way KenLM is
+    used to filter web text.
 
     \b
     Example:
       ntp score held-out.txt -m books.ntp
       ntp score --text "The sun was setting." --per-token
+      ntp score crawl/ --lines --workers 8 -m clean.ntp > scores.tsv
+      ntp score crawl/*.txt --scheduler tcp://head:8786 -m /shared/clean.ntp --json
     """
+    if lines or workers or scheduler or per_document:
+        _score_documents(files, text, per_token, lines, workers, scheduler, model_path, as_json)
+        return
+    if len(files) > 1:
+        raise click.UsageError("several FILES are scored one row each: add --per-document")
+    file = files[0] if files else None
     body = read_text(file, text, "text to score")
     lm = load_model(model_path, quiet=as_json)
     s = lm.score(body, per_token=per_token)
@@ -175,6 +194,30 @@ def score(file, text, per_token, model_path, as_json):
     if per_token:
         for t, lp in s.token_logprobs:
             click.echo(f"  {lp:9.4f}  {t}")
+
+
+def _score_documents(files, text, per_token, lines, workers, scheduler, model_path, as_json):
+    """`ntp score` one row per document, locally or on Dask."""
+    from ..distributed.scoring import score_documents, write_rows
+
+    if text is not None or not files:
+        raise click.UsageError("per-document scoring reads FILES (files, folders or globs), not --text")
+    if per_token:
+        raise click.UsageError("--per-token is for one text; per-document rows give totals")
+    if "-" in files:
+        raise click.UsageError("per-document scoring reads files, not standard input")
+    if workers and scheduler:
+        raise click.UsageError("give --workers or --scheduler, not both")
+    lm = load_model(model_path, quiet=True)
+    if lm.path is None:
+        raise click.UsageError("per-document scoring needs a model file (-m MODEL)")
+    if workers or scheduler:
+        from ..distributed import connect, score_on_dask
+
+        with connect(workers=workers, scheduler=scheduler) as client:
+            write_rows(score_on_dask(lm.path, list(files), client, lines=lines), sys.stdout, as_json)
+        return
+    write_rows(score_documents(lm.path, list(files), lines=lines), sys.stdout, as_json)
 
 
 @click.command("eval")

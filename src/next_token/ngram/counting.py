@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from ..text.vocab import BOS
+from ..text.vocab import BOS, EOS
 
 MAX_ORDER = 12
 
@@ -136,6 +136,150 @@ def _count(tokens, segments, counted_end, order, vocab_size, anchor, progress) -
 
     adjusted = _adjust(raw, suffixes, first, anchor)
     return NgramCounts(order, vocab_size, keys, suffixes, raw, adjusted, first, anchor is not None)
+
+
+@dataclass
+class PartialCounts:
+    """Raw n-gram counts of part of a corpus, in a form that merges with other parts' counts.
+
+    unigrams     int64 counts by token id (as long as the ids seen so far)
+    keys[n]      uint64, sorted: parent << 32 | word, where parent is the index of the n-gram's
+                 first n-1 tokens in keys[n-1] of this same table (order 1: the token id); None
+                 at index 0
+    raw[n]       how many times each n-gram was seen (uint32 while the corpus is shorter than
+                 2**32 tokens, else uint64)
+
+    Unlike `NgramCounts` keys, these do not depend on the vocabulary size, which grows as a
+    corpus is read. `ngram.partial_counts.merge` adds two tables; the sorted order is the
+    lexicographic order of the n-grams' ids, the order of the final trie.
+    """
+
+    unigrams: np.ndarray
+    keys: list
+    raw: list
+
+    @property
+    def order(self) -> int:
+        return len(self.keys)
+
+    @property
+    def entries(self) -> int:
+        return sum(len(k) for k in self.keys[1:])
+
+    @property
+    def nbytes(self) -> int:
+        return self.unigrams.nbytes + sum(k.nbytes + r.nbytes for k, r in zip(self.keys[1:], self.raw[1:]))
+
+
+WORD_BITS = 32
+WORD_MASK = np.uint64((1 << WORD_BITS) - 1)
+
+
+def count_chunk(stream: np.ndarray, order: int, progress=None) -> PartialCounts:
+    """Count a sentence stream (`<s> ... </s>` back to back) into `PartialCounts`.
+
+    The same windows as `count_stream` (every window of 1..N tokens inside a sentence), with
+    leaner bookkeeping for a stream that is one chunk of a larger corpus: positions and window
+    indices are int32, and only the windows still long enough are carried from order to order.
+    """
+    if not 1 <= order <= MAX_ORDER:
+        raise InputError(f"order must be between 1 and {MAX_ORDER}, got {order}")
+    stream = np.ascontiguousarray(stream, dtype=np.uint32)
+    T = len(stream)
+    if T >= 2**31:
+        raise InputError("a chunk must hold fewer than 2**31 tokens")
+    V = int(stream.max()) + 1 if T else BOS + 1
+    unigrams = np.bincount(stream, minlength=V).astype(np.int64)
+    keys: list = [None]
+    raw: list = [None]
+    if progress:
+        progress.update(1)
+    if order == 1 or T == 0:
+        return PartialCounts(unigrams, keys + [np.zeros(0, np.uint64)] * (order - 1),
+                             raw + [np.zeros(0, np.uint32)] * (order - 1))
+    # rem[i]: how many tokens follow position i in its sentence (every sentence ends with </s>).
+    ends = np.flatnonzero(stream == EOS).astype(np.int32)
+    starts_of = np.flatnonzero(stream == BOS).astype(np.int32)
+    if len(ends) != len(starts_of) or (len(ends) and (ends[-1] != T - 1 or starts_of[0] != 0)):
+        raise InputError("the stream must be whole sentences: <s> ... </s> back to back")
+    rem = np.repeat(ends, ends - starts_of + 1)
+    rem -= np.arange(T, dtype=np.int32)
+    del ends, starts_of
+    starts = np.arange(T, dtype=np.int32)  # where the windows of the current length start
+    window = stream.astype(np.int32)  # the index of each such window in the current order
+    n_prev = V
+    for n in range(2, order + 1):
+        keep = rem >= n - 1
+        starts, window, rem = starts[keep], window[keep], rem[keep]
+        del keep
+        window_keys = window.astype(np.int64)
+        window_keys *= V
+        window_keys += stream[starts + (n - 1)]
+        uniq, inverse = _ranks(window_keys, n_prev * V)
+        del window_keys
+        raw.append(np.bincount(inverse, minlength=len(uniq)).astype(np.uint32))
+        parent, word = np.divmod(uniq, V)
+        del uniq
+        k = parent.astype(np.uint64)
+        k <<= np.uint64(WORD_BITS)
+        k |= word.astype(np.uint64)
+        keys.append(k)
+        del parent, word
+        n_prev = len(k)
+        window = inverse
+        del inverse
+        if progress:
+            progress.update(1)
+    return PartialCounts(unigrams, keys, raw)
+
+
+def _ranks(keys: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct keys, int32 rank of each key among them): `unique_inverse` for
+    `count_chunk`, leaner: it consumes `keys` (working in place), skips the index of a first
+    occurrence, and keeps positions and ranks in int32. As there, each key carries its position
+    in its low bits and the packed values are sorted; keys too wide for that are first split
+    into a few buckets by their top bits (a pass over a mask per bucket)."""
+    n = len(keys)
+    pos_bits = max(1, (n - 1).bit_length())
+    key_bits = max(1, (int(bound) - 1).bit_length())
+    extra = max(0, key_bits + pos_bits - 63)
+    if n == 0 or extra > 3:
+        uniq, inverse, _ = unique_inverse(keys, bound)
+        return uniq, inverse.astype(np.int32)
+    low_bits = key_bits - extra
+    inverse = np.empty(n, dtype=np.int32)
+    uniqs = []
+    done = 0  # distinct keys in the buckets before this one
+    for b in range(1 << extra):
+        if extra:
+            positions = np.flatnonzero((keys >> low_bits) == b)
+            if len(positions) == 0:
+                continue
+            packed = keys[positions]
+            packed &= (1 << low_bits) - 1
+        else:
+            positions = None
+            packed = keys
+        packed <<= pos_bits
+        packed |= positions if positions is not None else np.arange(n, dtype=np.int64)
+        del positions
+        packed.sort()
+        at = (packed & ((1 << pos_bits) - 1)).astype(np.int32)
+        packed >>= pos_bits
+        new = np.empty(len(packed), dtype=bool)
+        new[0] = True
+        np.not_equal(packed[1:], packed[:-1], out=new[1:])
+        ranks = np.cumsum(new, dtype=np.int32)
+        ranks += done - 1
+        inverse[at] = ranks
+        del at, ranks
+        u = packed[new]
+        if extra:
+            u |= np.int64(b) << low_bits
+        uniqs.append(u)
+        done += len(u)
+        del packed, new
+    return (uniqs[0] if len(uniqs) == 1 else np.concatenate(uniqs)), inverse
 
 
 def unique_inverse(keys: np.ndarray, bound: int, max_bits: int = 63) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

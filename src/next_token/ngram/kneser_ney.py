@@ -59,10 +59,21 @@ class Estimate:
     fallbacks: dict[int, str]  # order -> why its discounts could not be estimated
 
 
+def counts_of_counts(adjusted: np.ndarray) -> np.ndarray:
+    """t[j] for j = 0..4: how many n-grams have adjusted count j (t[4]: 4 or more; t[0] unused)."""
+    c = adjusted[adjusted > 0]
+    return np.bincount(np.minimum(c, 5), minlength=6)[:5].astype(np.int64)
+
+
 def discounts(adjusted: np.ndarray, order: int) -> tuple[tuple[float, float, float], str | None]:
     """Return (D1, D2, D3+) for one order, or the fallback and the reason it was needed."""
-    c = adjusted[adjusted > 0]
-    t = np.bincount(np.minimum(c, 5), minlength=6)[:5].astype(np.float64)  # t[1..4]
+    return discounts_from_counts_of_counts(counts_of_counts(adjusted), order)
+
+
+def discounts_from_counts_of_counts(counts: np.ndarray, order: int) -> tuple[tuple[float, float, float], str | None]:
+    """`discounts` from the counts of counts t[1..4] (`counts_of_counts`), which add up over parts
+    of an order: the bounded-memory build gathers them block by block."""
+    t = np.asarray(counts, dtype=np.int64).astype(np.float64)
     for j in (1, 2, 3):
         if t[j] == 0:
             return FALLBACK_DISCOUNTS, (
@@ -80,64 +91,109 @@ def discounts(adjusted: np.ndarray, order: int) -> tuple[tuple[float, float, flo
     return d, None
 
 
-def estimate(counts: NgramCounts, discount_fallback: str = "warn") -> Estimate:
-    """Estimate an interpolated modified Kneser-Ney model from counted n-grams.
-
-    `discount_fallback`: "warn", "ignore" or "raise" when an order's discounts cannot be
-    estimated (see the module docstring).
-    """
+def settle_discounts(per_order: list[tuple[tuple[float, float, float], str | None]],
+                     discount_fallback: str) -> tuple[list[tuple[float, float, float]], dict[int, str]]:
+    """Apply the fallback policy to each order's (discounts, reason) in order: raise, warn or not."""
     if discount_fallback not in FALLBACK_POLICIES:
         raise InputError(f"discount_fallback must be one of {', '.join(FALLBACK_POLICIES)}, got {discount_fallback!r}")
-    N = counts.order
-    V = counts.vocab_size
-    adjusted = counts.adjusted
-    ds, probs, fallbacks = [], [], {}
-    backoff: list[np.ndarray] = [None] * (N - 1)  # type: ignore[list-item]
-
-    for n in range(N):
-        d, why = discounts(adjusted[n], n + 1)
+    ds, fallbacks = [], {}
+    for n, (d, why) in enumerate(per_order, start=1):
         if why:
-            fallbacks[n + 1] = why
+            fallbacks[n] = why
             if discount_fallback == "raise":
                 raise EstimationError(f"{why} (discount_fallback='warn' substitutes fixed discounts)")
             if discount_fallback == "warn":
                 warnings.warn(
                     f"{why} Substituting fallback discounts D1={d[0]} D2={d[1]} D3+={d[2]}.",
                     DiscountFallbackWarning,
-                    stacklevel=3,
+                    stacklevel=4,
                 )
         ds.append(d)
+    return ds, fallbacks
+
+
+def unigram_probabilities(adjusted: np.ndarray, d, vocab_size: int, sentence_mode: bool) -> np.ndarray:
+    """p(w) for every id: discounted counts plus the discount mass spread uniformly."""
+    table = np.array((0.0,) + tuple(d))
+    a = adjusted.astype(np.float64)
+    disc = table[np.minimum(adjusted, 3)]  # count 0 -> discount 0
+    total = a.sum()
+    if total <= 0:
+        raise EstimationError("cannot estimate a model from an empty corpus")
+    gamma = disc.sum() / total
+    uniform = 1.0 / (vocab_size - 1 if sentence_mode else vocab_size)
+    p = (a - disc) / total + gamma * uniform
+    if sentence_mode:
+        p[BOS] = 1.0
+    return p
+
+
+def interpolate(adjusted: np.ndarray, d, parents: np.ndarray, n_contexts: int,
+                lower: np.ndarray, keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """p(w | h) for the n-grams h w of one order (or of a run of whole contexts of it), and gamma(h)
+    for the contexts 0 .. n_contexts-1 that `parents` index.
+
+    `lower` is p(w | h') for each n-gram. The sums over a context's children run in key order, so
+    any split of an order into runs of whole contexts computes the same bits. `keep` (count
+    cutoffs): an n-gram that is not kept gives its whole adjusted count to gamma, not its discount.
+    """
+    table = np.array((0.0,) + tuple(d))
+    a = adjusted.astype(np.float64)
+    disc = table[np.minimum(adjusted, 3)]
+    s = np.bincount(parents, weights=a, minlength=n_contexts)
+    mass = disc if keep is None else np.where(keep, disc, a)
+    g_num = np.bincount(parents, weights=mass, minlength=n_contexts)
+    is_ctx = s > 0
+    gamma = np.ones(n_contexts)
+    gamma[is_ctx] = g_num[is_ctx] / s[is_ctx]
+    s_safe = np.where(is_ctx, s, 1.0)
+    p = (a - disc) / s_safe[parents] + gamma[parents] * lower
+    return p, gamma
+
+
+def backoff_weights(gamma: np.ndarray, last: np.ndarray, sentence_mode: bool) -> np.ndarray:
+    """b(h) = gamma(h), except 1 for a context ending in `</s>` or `<unk>` (in sentence mode)."""
+    b = gamma.copy()
+    if sentence_mode:
+        b[(last == EOS) | (last == UNK)] = 1.0
+    return b
+
+
+def log10_probabilities(p: np.ndarray) -> np.ndarray:
+    """log10 p as stored: float32, capped at 0 and floored at -99."""
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.minimum(np.log10(p), 0.0), -99.0).astype(np.float32)
+
+
+def log10_backoffs(b: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.log10(b).astype(np.float32)
+
+
+def estimate(counts: NgramCounts, discount_fallback: str = "warn", keep=None) -> Estimate:
+    """Estimate an interpolated modified Kneser-Ney model from counted n-grams.
+
+    `discount_fallback`: "warn", "ignore" or "raise" when an order's discounts cannot be
+    estimated (see the module docstring). `keep` (count cutoffs, prune.py): per order, a bool per
+    n-gram or None; a dropped n-gram gives its whole adjusted count to its context's gamma instead
+    of its discount, as lmplz --prune does, so the kept ones still sum to 1 with the backoff.
+    """
+    N = counts.order
+    V = counts.vocab_size
+    adjusted = counts.adjusted
+    ds, fallbacks = settle_discounts([discounts(adjusted[n], n + 1) for n in range(N)], discount_fallback)
+    probs: list[np.ndarray] = []
+    backoff: list[np.ndarray] = [None] * (N - 1)  # type: ignore[list-item]
     for n in range(N):
-        table = np.array((0.0,) + ds[n])
-        a = adjusted[n].astype(np.float64)
-        disc = table[np.minimum(adjusted[n], 3)]  # count 0 -> discount 0
         if n == 0:
-            total = a.sum()
-            if total <= 0:
-                raise EstimationError("cannot estimate a model from an empty corpus")
-            gamma = disc.sum() / total
-            uniform = 1.0 / (V - 1 if counts.sentence_mode else V)
-            p = (a - disc) / total + gamma * uniform
-            if counts.sentence_mode:
-                p[BOS] = 1.0
+            p = unigram_probabilities(adjusted[0], ds[0], V, counts.sentence_mode)
         else:
             parents = counts.keys[n] // V
-            n_ctx = len(counts.keys[n - 1])
-            s = np.bincount(parents, weights=a, minlength=n_ctx)
-            g_num = np.bincount(parents, weights=disc, minlength=n_ctx)
-            is_ctx = s > 0
-            gamma = np.ones(n_ctx)
-            gamma[is_ctx] = g_num[is_ctx] / s[is_ctx]
-            s_safe = np.where(is_ctx, s, 1.0)
-            p = (a - disc) / s_safe[parents] + gamma[parents] * probs[n - 1][counts.suffixes[n]]
-            b = gamma.copy()
-            if counts.sentence_mode:
-                last = counts.keys[n - 1] % V if n > 1 else counts.keys[0]
-                b[(last == EOS) | (last == UNK)] = 1.0
-            backoff[n - 1] = b
+            p, gamma = interpolate(adjusted[n], ds[n], parents, len(counts.keys[n - 1]),
+                                   probs[n - 1][counts.suffixes[n]], keep[n] if keep is not None else None)
+            last = counts.keys[n - 1] % V if n > 1 else counts.keys[0]
+            backoff[n - 1] = backoff_weights(gamma, last, counts.sentence_mode)
         probs.append(p)
-
-    with np.errstate(divide="ignore"):
-        logprob = [np.maximum(np.minimum(np.log10(p), 0.0), -99.0).astype(np.float32) for p in probs]
-        logbackoff = [np.log10(b).astype(np.float32) for b in backoff]
+    logprob = [log10_probabilities(p) for p in probs]
+    logbackoff = [log10_backoffs(b) for b in backoff]
     return Estimate(logprob, logbackoff, ds, fallbacks)

@@ -78,6 +78,10 @@ class Tokenizer(ABC):
     tokenizer keeps what it learned (`with_spacing`)."""
     spacing: SpacingModel | None = None
     """What it learned about spacing (word tokenizer), stored in the model file; else None."""
+    lines_are_sentences: bool = False
+    """True when every line is a sentence of its own (pre-tokenized text), so a text may be cut
+    at any line break without changing its sentences; else only between paragraphs (or where a
+    sentence ends at a line break). The bounded-memory build reads files in pieces cut so."""
 
     def with_spacing(self, spacing: SpacingModel | None) -> "Tokenizer":
         """This tokenizer with learned spacing (kinds that do not learn it ignore it)."""
@@ -210,6 +214,7 @@ class WhitespaceTokenizer(Tokenizer):
     """
 
     name = "whitespace"
+    lines_are_sentences = True
 
     def __init__(self, natural: bool = True) -> None:
         self.natural = bool(natural)

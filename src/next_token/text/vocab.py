@@ -13,7 +13,9 @@ thousand tokens or 2 million.
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, bisect_right
+from itertools import chain, repeat
 from typing import Iterable, Iterator, Sequence
 
 import numpy as np
@@ -66,7 +68,7 @@ class Vocabulary:
     def index(self) -> dict[str, int]:
         """token -> id as a dict (built on first use for a loaded vocabulary)."""
         if self._index is None:
-            self._index = {t: i for i, t in enumerate(self.tokens)}
+            self._index = _index_of(self.tokens)
         return self._index
 
     def __len__(self) -> int:
@@ -160,13 +162,22 @@ class Vocabulary:
 
     def encode_sentences(self, sentences: Iterable[Sequence[str]]) -> np.ndarray:
         """Map sentences to the id stream, unknown tokens to <unk>."""
+        if self._index is None:
+            sentences = list(sentences)
+            if sum(map(len, sentences)) + self._lookups < _DICT_AFTER:  # a few tokens: no dict yet
+                return np.array([i for sent in sentences for i in (BOS, *map(self.id, sent), EOS)], dtype=np.uint32)
         get = self.index.get  # bulk work: the dict pays for itself
-        out: list[int] = []
-        for sent in sentences:
-            out.append(BOS)
-            out.extend(get(t, UNK) for t in sent)
-            out.append(EOS)
-        return np.asarray(out, dtype=np.uint32)
+        sents = sentences if isinstance(sentences, list) else list(sentences)
+        lengths = np.fromiter(map(len, sents), dtype=np.int64, count=len(sents))
+        # Every token looked up in one C loop, then <s> and </s> put around each sentence.
+        ids = np.frombuffer(array("I", map(get, chain.from_iterable(sents), repeat(UNK))), dtype=np.uint32)
+        out = np.empty(len(ids) + 2 * len(sents), dtype=np.uint32)
+        ends = np.cumsum(lengths + 2)
+        out[ends - 1] = EOS
+        out[ends - lengths - 2] = BOS
+        if len(ids):
+            out[np.arange(len(ids)) + 2 * np.repeat(np.arange(len(sents)), lengths) + 1] = ids
+        return out
 
     @classmethod
     def build(cls, sentences: Iterable[Sequence[str]]) -> tuple["Vocabulary", np.ndarray]:
@@ -223,3 +234,72 @@ class Vocabulary:
         vocab._words = None
         vocab._lookups = 0
         return vocab
+
+
+class VocabularyBuilder:
+    """`Vocabulary.build`, a chunk at a time: ids in first-seen order across every chunk.
+
+        builder = VocabularyBuilder()
+        for sentences in chunks:
+            stream = builder.encode(sentences)      # uint32 ids of this chunk only
+        vocab = builder.vocabulary()
+
+    Ids never change once given, so the streams of earlier chunks stay valid as the vocabulary
+    grows; joined, they equal the stream `Vocabulary.build` makes of all the sentences at once.
+    """
+
+    def __init__(self):
+        self.index: dict[str, int] = _NextId((t, i) for i, t in enumerate(SPECIALS))
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def encode(self, sentences: Iterable[Sequence[str]]) -> np.ndarray:
+        getitem = self.index.__getitem__  # a new token gets the next id (`_NextId.__missing__`)
+        out = array("I")  # 4 bytes a token, not a Python int each
+        append, extend = out.append, out.extend
+        for sent in sentences:
+            append(BOS)
+            extend(map(getitem, sent))  # the loop runs in C; only new tokens call back
+            append(EOS)
+        return np.frombuffer(out, dtype=np.uint32) if len(out) else np.zeros(0, dtype=np.uint32)
+
+    @property
+    def tokens(self) -> list[str]:
+        return list(self.index)
+
+    def id(self, token: str) -> int:
+        return self.index.get(token, UNK)
+
+    def vocabulary(self) -> Vocabulary:
+        vocab = Vocabulary.__new__(Vocabulary)
+        vocab.tokens = list(self.index)
+        vocab._index = dict(self.index)  # a plain dict: lookups of unknown tokens must not add them
+        vocab._sorted = None
+        vocab._folded = None
+        vocab._words = None
+        vocab._lookups = 0
+        return vocab
+
+
+class _NextId(dict):
+    """token -> id, where looking up a new token gives it the next id (first-seen order)."""
+
+    def __missing__(self, token: str) -> int:
+        i = self[token] = len(self)
+        return i
+
+
+def _index_of(tokens: Sequence[str]) -> dict[str, int]:
+    """token -> id. For a mapped vocabulary the tokens are decoded all at once: the blob with a line
+    break after each token, decoded and split in C (about 0.1 s for 450,000 tokens, against 0.3-1 s
+    decoding them one by one), unless some token holds a line break itself."""
+    if isinstance(tokens, _MappedTokens) and len(tokens):
+        blob = np.frombuffer(tokens._blob, dtype=np.uint8)
+        ends = np.frombuffer(tokens._ends, dtype=np.int64)
+        if not (blob == 10).any():
+            text = np.insert(blob, ends[:-1], 10).tobytes().decode("utf-8")
+            words = text.split("\n")
+            if len(words) == len(tokens):
+                return dict(zip(words, range(len(words))))
+    return {t: i for i, t in enumerate(tokens)}
