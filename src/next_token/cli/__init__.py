@@ -10,6 +10,7 @@ with `--json`, and turns bad input into a one-line error and a non-zero exit sta
     model_files  train, info, arpa
     query        predict, complete, generate, score, eval
     interactive  repl, serve, demo
+    export       prune, export web
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import click
 
 from .. import __version__
 from ..files import exit_on_sigterm
+from .export import export, prune
 from .group import NtpGroup
 from .interactive import demo, repl, serve
 from .model_files import arpa, info, train
@@ -39,7 +41,7 @@ def main():
     exit_on_sigterm()  # so that an interrupted save removes its temporary file
 
 
-for command in (train, predict, complete, generate, score, eval_, repl, info, arpa, serve, demo):
+for command in (train, predict, complete, generate, score, eval_, repl, info, arpa, serve, demo, prune, export):
     main.add_command(command)
 
 
