@@ -201,7 +201,9 @@ def run_load(port, requests, concurrency, probe=False) -> tuple[list[float], flo
 
 def prompts(n: int, seed: int = 0) -> list[str]:
     """Prefixes (1 to 8 tokens) of held-out sentences, detokenized as a person would type them."""
-    from next_token.text.spacing import detokenize
+    from next_token.text.tokenizer import get_tokenizer
+
+    detokenize = get_tokenizer("word").detokenize
 
     rng = random.Random(seed)
     lines = [ln.split() for ln in HELD_OUT.read_text(encoding="utf-8").splitlines() if len(ln.split()) >= 3]
@@ -227,7 +229,7 @@ def main() -> None:
     ap.add_argument("--model", help="a saved model file (default: train books_head90.txt, order 5)")
     ap.add_argument("--concurrency", default="1,10,50")
     ap.add_argument("--setups", default="0x1,1x1,2x1,4x1,2x2",
-                    help="server setups to compare, THREADSxWORKERS: model threads per process (0 = inline "
+                    help="server setups to compare, THREADSxWORKERS: model threads per lane of each process (0 = inline "
                          "on the event loop) and worker processes")
     ap.add_argument("--predict-requests", type=int, default=1000, help="per run")
     ap.add_argument("--complete-requests", type=int, default=300, help="per run")
@@ -365,7 +367,7 @@ def write_markdown(path, info, size_mb, base_predict, base_complete, rows, memor
         f"Machine load average (1 min) {loads[0]:.1f} before, {loads[1]:.1f} after (other jobs share "
         "the 2 cores).",
         "",
-        "Setup TxW: T model threads per process (0 = model calls inline on the event loop), W worker "
+        "Setup TxW: T model threads per lane of each process (runner.py; 0 = model calls inline on the event loop), W worker "
         "processes. Each cell: "
         f"{args.repeats} runs, the setups' servers running side by side and taking turns; req/s is "
         "the median run, p50/p99 are over all the cell's requests; \"/health p99 meanwhile\" is the "

@@ -63,7 +63,7 @@ def error_of(response) -> dict:
 def test_health(client):
     r = client.get("/health")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "active_streams": 0}
+    assert r.json() == {"status": "ok", "active_streams": 0, "queued": {"predict": 0, "long": 0}}
 
 
 def test_info_reports_model_and_limits(client, lm):
@@ -362,7 +362,7 @@ def test_client_disconnect_mid_stream_leaves_nothing_behind(slow, path, body):
         # leaving the block closes the connection mid-stream
         assert wait_until(lambda: http.get("/health").json()["active_streams"] == 0)
     assert wait_until(lambda: model.open_streams == 0)
-    assert app.state.runner.limiter.borrowed_tokens == 0
+    assert app.state.runner.lanes["long"].running == 0
     assert wait_until(lambda: threading.active_count() <= threads_before + app.state.runner.threads)
 
 

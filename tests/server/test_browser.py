@@ -189,3 +189,26 @@ def test_fast_typing_ends_on_the_latest_suggestions(page, page_url):
     assert suggestion_labels(page) == [p.token for p in expected]
     typed = len("In the morning the sun ")
     assert len(requests) < typed / 2, f"{len(requests)} requests for {typed} keystrokes: not debounced"
+
+
+def test_the_page_asks_for_the_api_key_once_and_uses_it(browser, page_url):
+    """On a server with API keys the page asks for one when the API says 401, then works."""
+    _, lm = page_url
+    with running_server(lm, api_keys=["s3cret"]) as url:
+        context = browser.new_context()
+        pg = context.new_page()
+        dialogs: list[str] = []
+
+        def answer(dialog):
+            dialogs.append(dialog.message)
+            dialog.accept("s3cret")
+
+        pg.on("dialog", answer)
+        pg.goto(url + "/")
+        box = pg.locator("#text")
+        box.click()
+        box.press_sequentially("The cat sat on the ", delay=20)
+        wait_for_first_suggestion(pg, lm.predict("The cat sat on the ", k=8)[0].token)
+        assert len(dialogs) == 1 and "API key" in dialogs[0]
+        assert "order 3" in pg.locator("#model").inner_text()  # /api/info got the key too
+        context.close()

@@ -39,22 +39,32 @@ def repl(k, temperature, model_path):
 @model_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-def serve(model_path, host, port):
+@click.option("--api-key", "api_keys", multiple=True, envvar="NTP_API_KEY", metavar="KEY",
+              help="Require 'Authorization: Bearer KEY' on the API (repeat for several keys; or set "
+                   "NTP_API_KEY=\"KEY1 KEY2\", which keeps them out of the process list).")
+@click.option("--cors-origin", "cors_origins", multiple=True, metavar="URL",
+              help="Let pages from this origin call the API from a browser (repeat; '*' for any).")
+def serve(model_path, host, port, api_keys, cors_origins):
     """Serve the model over HTTP: JSON API, OpenAI-compatible /v1, and an autocomplete page.
+
+    The model file may be replaced while serving (even overwritten in place): the server
+    serves a private copy and reloads the file once it is complete and valid.
 
     \b
     Example:
       ntp serve -m books.ntp --port 8000     then open http://127.0.0.1:8000/
+      NTP_API_KEY=s3cret ntp serve -m books.ntp --host 0.0.0.0 --cors-origin https://example.org
     """
     if not module_exists("next_token.server"):
         raise click.ClickException("the server is not part of this installation")
     try:
-        from ..server import serve as run_server
+        from .. import server
     except ImportError as e:
         raise click.ClickException(f"the server needs the [serve] extra ({e}): "
                                    "pip install 'next-token-prediction[serve]'") from None
     lm = load_model(model_path)
-    run_server(lm, host=host, port=port)
+    guards = {k: v for k, v in (("api_keys", api_keys), ("cors_origins", cors_origins)) if v}
+    server.serve(lm, host=host, port=port, **guards)
 
 
 @click.command()

@@ -1,7 +1,8 @@
 """Run the server in a background thread of this process: for tests, notebooks and benchmarks.
 
 uvicorn is started on an already-bound socket, so port=0 gives a free port without a race, and
-the URL is known before the first request.
+the URL is known before the first request. The connection guards and the app's lifespan (the
+model file's watcher) are the same as `serve`'s.
 """
 
 from __future__ import annotations
@@ -17,21 +18,29 @@ from fastapi import FastAPI
 
 
 @contextmanager
-def running_server(model_or_app: Any, host: str = "127.0.0.1", port: int = 0,
+def running_server(model_or_app: Any, host: str = "127.0.0.1", port: int = 0, *, http: str = "auto",
                    **options: Any) -> Iterator[str]:
-    """Serve a model (or a ready app) on host:port until the block ends; yields "http://host:port"."""
+    """Serve a model (or a ready app) on host:port until the block ends; yields "http://host:port".
+
+    http: uvicorn's HTTP parser, "auto" (httptools when installed), "h11" or "httptools".
+    """
+    from . import connection_settings
+    from .connection_guard import GuardedConfig
+
     if isinstance(model_or_app, FastAPI):
         app = model_or_app
     else:
         from .app import create_app
 
         app = create_app(model_or_app, **options)
+    limits = getattr(app.state, "limits", None)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    sock.listen(128)
+    sock.listen(2048)
     bound_port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
+    guards = connection_settings(limits) if limits is not None else {}
+    config = GuardedConfig(app, log_level="warning", timeout_graceful_shutdown=2, http=http, **guards)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
                               name=f"ntp-server-{bound_port}")

@@ -7,6 +7,10 @@ What maps to what:
   invalid JSON, wrong types, unknown fields, values over a limit  -> 400 invalid_request_error
   `InputError` raised by the model (empty prompt, k <= 0, ...)    -> 400 invalid_request_error
   a body over limits.max_body_bytes                                -> 413 (see body_limit.py)
+  a body not sent within limits.body_timeout                       -> 408 (see body_limit.py)
+  no or a wrong API key (when the server has keys)                 -> 401 (see api_keys.py)
+  the model's queue full, or full until the deadline               -> 503 + Retry-After (budget.py)
+  model work past limits.request_timeout                           -> 504 deadline_exceeded (budget.py)
   unknown path / method                                            -> 404 / 405
   any other exception                                              -> 500 server_error (logged)
 """
@@ -29,9 +33,11 @@ class ApiError(Exception):
     """An error to send to the client as it is."""
 
     def __init__(self, status: int, message: str, param: str | None = None,
-                 type: str = "invalid_request_error", code: str | None = None):
+                 type: str = "invalid_request_error", code: str | None = None,
+                 headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status, self.message, self.param, self.type, self.code = status, message, param, type, code
+        self.headers = headers or {}
 
     def body(self) -> dict:
         return error_body(self.message, self.type, self.param, self.code)
@@ -40,6 +46,17 @@ class ApiError(Exception):
 def error_body(message: str, type: str = "invalid_request_error", param: str | None = None,
                code: str | None = None) -> dict:
     return {"error": {"message": message, "type": type, "param": param, "code": code}}
+
+
+def stream_error(exc: BaseException) -> dict:
+    """The error object sent in-band when a stream fails after its status line went out: the
+    same as the status-code path would send (an unexpected error is logged, not described)."""
+    if isinstance(exc, ApiError):
+        return exc.body()
+    if isinstance(exc, NtpError):
+        return error_body(str(exc) or type(exc).__name__)
+    log.error("unexpected error in a stream", exc_info=exc)
+    return error_body("internal server error", "server_error")
 
 
 def error_response(status: int, message: str, type: str = "invalid_request_error",
@@ -96,7 +113,7 @@ def _describe_validation(exc: RequestValidationError, content_type: str) -> tupl
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status)
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -39,6 +39,7 @@ from .openai_common import (
     check_sampling,
     count_tokens,
     jobs_for,
+    json_answer,
     run_choice,
     usage,
 )
@@ -117,26 +118,27 @@ def chat_router(served: Served) -> APIRouter:
     @router.post("/chat/completions")
     async def chat_completions(req: ChatRequest):
         """OpenAI's chat API: the reply to `messages` (see chat_template.py for the prompt)."""
+        model = served.model  # this request's model, whatever reloads happen meanwhile
         prompt, budget = validate(req)
         answer = Envelope.new("chatcmpl", served)
         k = req.top_logprobs or 0
         jobs = jobs_for([prompt], req.n, budget, k if req.logprobs else 0, sentence=True)
         if req.stream:
-            return await stream(req, answer, jobs)
+            return await stream(model, req, answer, jobs)
 
         out, completion_tokens = [], 0
         for job in jobs:
-            choice = await runner.call(run_choice, served, req, job)
+            choice = await run_choice(runner, model, req, job)
             completion_tokens += choice.generated
             logprobs = {"content": content_logprobs(choice.tokens, k), "refusal": None} if req.logprobs else None
             out.append({"index": job.index,
                         "message": {"role": "assistant", "content": choice.text, "refusal": None},
                         "logprobs": logprobs, "finish_reason": choice.finish_reason})
-        prompt_tokens = await runner.call(count_tokens, served, prompt)
-        return answer.wrap("chat.completion", out, usage(prompt_tokens, completion_tokens))
+        prompt_tokens = await runner.call(count_tokens, model, prompt)
+        return await json_answer(answer.wrap("chat.completion", out, usage(prompt_tokens, completion_tokens)))
 
-    async def stream(req: ChatRequest, answer: Envelope, jobs):
-        choices = await StreamedChoices.start(served, req, jobs)
+    async def stream(model, req: ChatRequest, answer: Envelope, jobs):
+        choices = await StreamedChoices.start(served, model, req, jobs)
         k = req.top_logprobs or 0
         # with include_usage, every chunk says "usage": null and one last chunk carries it
         no_usage = {"usage": None} if req.include_usage else {}
@@ -160,7 +162,7 @@ def chat_router(served: Served) -> APIRouter:
                 elif ev.text or req.logprobs:  # a sentence end alone writes nothing to send
                     yield chunk(index, {"content": ev.text}, None, ev.tokens)
             if req.include_usage:
-                prompt_tokens = await runner.call(count_tokens, served, jobs[0].prompt)
+                prompt_tokens = await runner.call(count_tokens, model, jobs[0].prompt)
                 yield answer.wrap(CHUNK, [], usage(prompt_tokens, choices.completion_tokens))
 
         return sse_response(chunks(), choices)

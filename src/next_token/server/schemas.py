@@ -16,11 +16,30 @@ from pydantic import BaseModel, ConfigDict, Field
 
 @dataclass(frozen=True)
 class Limits:
-    """What one request may ask for. Everything beyond gets a 4xx, never a slow answer.
+    """What one request, or one connection, may make the server do. Beyond the caps: a 4xx at once.
 
     The caps bound the work of a single request: a prompt longer than `max_prompt_chars` would
-    only cost tokenizing time (an n-gram model reads the last few tokens), `max_tokens` bounds
-    generation time, `max_k` and `max_completions` bound the size of answers.
+    only cost tokenizing time (an n-gram model reads the last few tokens), `max_tokens` bounds one
+    choice's generation and `max_total_tokens` all the choices of one OpenAI request together (n
+    times max_tokens, over every prompt), `max_k`, `max_completions` and `max_logprobs` bound the
+    size of answers. Measured on 2 shared cores with an 18 MB order-5 model (bench/ABUSE_RESULTS.md),
+    the largest requests these allow take 0.1-2.7 s alone: /v1/completions with echo and
+    logprobs=5 on a 10,000-character prompt 0.2-0.3 s (25.7 s before), on 10,000 emoji 0.9-1.7 s
+    (391 s before); n=16 x 256 tokens with logprobs=5 and that prompt echoed 1.3-1.8 s, streamed
+    1.6-2.7 s; /api/score of 200,000 characters 0.1-0.2 s (one call that cannot be interrupted, as
+    are /api/complete and /api/completions, 0.15 s at most). n=16 x 1,000 tokens (80 s before) is
+    over max_total_tokens.
+
+    Time: `request_timeout` is each request's budget from its arrival to its last byte, waiting
+    included (budget.py): past it, model work stops within a token and the request ends with a
+    504 (or, if it never got to the model, a 503), a stream with an error event. At most
+    `max_queue` requests wait for the model's long lane (generation, scoring: runner.py) and
+    `max_predict_queue` predictions for theirs; one more is answered 503 with Retry-After at once.
+
+    Connections (connection_guard.py, body_limit.py): a request head must arrive within
+    `header_timeout` seconds and be at most `max_header_bytes` long, its body within
+    `body_timeout` seconds and at most `max_body_bytes`; at most `max_pending_connections`
+    connections may wait for their head at once (the oldest is closed beyond).
     """
 
     max_body_bytes: int = 1 << 20
@@ -29,13 +48,21 @@ class Limits:
     max_k: int = 100
     max_completions: int = 20
     max_tokens: int = 1000
+    max_total_tokens: int = 4096  # one OpenAI request's choices together
     max_prefix_chars: int = 100
     max_n: int = 16  # OpenAI `n` times the number of prompts
     max_stop: int = 4
     max_stop_chars: int = 100
     max_logprobs: int = 5
+    request_timeout: float = 10.0  # seconds
+    max_queue: int = 64  # requests waiting for the model's long lane
+    max_predict_queue: int = 256  # predictions waiting for theirs
+    header_timeout: float = 10.0  # seconds
+    body_timeout: float = 10.0  # seconds
+    max_header_bytes: int = 64 << 10
+    max_pending_connections: int = 1000
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, int | float]:
         return asdict(self)
 
 
@@ -143,10 +170,13 @@ class ScoreResponse(BaseModel):
 
 class InfoResponse(BaseModel):
     model_id: str
-    model: dict[str, Any]
-    limits: dict[str, int]
+    model: dict[str, Any] = Field(..., description="The model's info(), with file names in place of "
+                                  "paths (the server never shows where its files are)")
+    reloads: int = Field(..., description="How often the model file was replaced and reloaded")
+    limits: dict[str, int | float]
 
 
 class HealthResponse(BaseModel):
     status: Literal["ok"]
     active_streams: int
+    queued: dict[str, int] = Field(..., description="Requests waiting for the model, per lane")
