@@ -28,15 +28,25 @@ PREFIX = struct.Struct("<8sIIQ")
 
 
 def answers(lm):
-    return ([[(p.token, round(p.probability, 12)) for p in lm.predict(c, 5)] for c in CONTEXTS],
+    """What every part of the file answers: the n-gram, the index and its document map, the
+    spelling lexicon, and the word vectors when there are some."""
+    hits = lm.search("the ghost", limit=3)
+    return ([[(p.token, round(p.probability, 12), p.distance) for p in lm.predict(c, 5)] for c in CONTEXTS],
             round(lm.score("The ghost sang under the opera.").logprob, 9),
-            lm.complete("The ghost"))
+            lm.complete("The ghost"),
+            [(p.token, p.distance) for p in lm.predict("The", 5, prefix="gohst")],
+            lm.correct("The gohst sang undr the opera.").text,
+            (hits.count, [(h.source, h.line, h.before, h.after) for h in hits.hits]),
+            [(n.word, round(n.score, 5)) for n in lm.similar("ghost", 3)] if lm.vectors is not None else None)
 
 
-@pytest.fixture(scope="module")
-def original(tmp_path_factory):
+@pytest.fixture(scope="module", params=["unbounded", "vectors"])
+def original(tmp_path_factory, request):
+    """A hybrid model (its index inside the model), and a plain one with its own index and word
+    vectors: between them, every kind of table a model file holds."""
     path = tmp_path_factory.mktemp("damaged") / "m.ntp"
-    LanguageModel.train(text=TEXT, order=3, unbounded=True, discount_fallback="ignore").save(path)
+    kind = {"unbounded": dict(unbounded=True), "vectors": dict(vectors=True)}[request.param]
+    LanguageModel.train(text=TEXT, order=3, discount_fallback="ignore", **kind).save(path)
     return path.read_bytes(), answers(LanguageModel.load(path))
 
 

@@ -206,9 +206,20 @@ def test_completions_end_sentences_best_first(lm):
 def test_prefixes_use_smart_case():
     lm = LanguageModel.train(text="Christine sang. The chorus sang. Christine smiled at the chorus.", order=2,
                              discount_fallback="ignore")
-    assert {p.token for p in lm.predict("", 5, prefix="chri")} == {"Christine"}
-    assert {p.token for p in lm.predict("", 5, prefix="ch")} == {"Christine", "chorus"}
-    assert {p.token for p in lm.predict("", 5, prefix="Ch")} == {"Christine"}
+    assert {p.token for p in lm.predict("", 5, prefix="chri", typos=False)} == {"Christine"}
+    assert {p.token for p in lm.predict("", 5, prefix="ch", typos=False)} == {"Christine", "chorus"}
+    assert {p.token for p in lm.predict("", 5, prefix="Ch", typos=False)} == {"Christine"}
+
+
+def test_prefixes_tolerate_typos_after_the_exact_matches():
+    lm = LanguageModel.train(text="Christine sang. The chorus sang. Christine smiled at the chorus.", order=2,
+                             discount_fallback="ignore")
+    found = lm.predict("", 5, prefix="Chirs")
+    assert found and found[0].token == "Christine" and found[0].distance == 1  # a swap is one edit
+    exact = lm.predict("", 5, prefix="cho")
+    assert exact[0].token == "chorus" and exact[0].distance == 0
+    assert all(p.distance > 0 for p in exact[1:])  # fills come after every exact match
+    assert lm.predict("", 5, prefix="Chirs", typos=False) == []
 
 
 def test_bad_decoding_is_an_input_error(lm):

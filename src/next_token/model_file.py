@@ -10,7 +10,8 @@ Layout (all integers little-endian)::
                                      "arrays": {name: {dtype, shape, offset, nbytes, crc32}}}
     ...        arrays    each starting on a 64-byte boundary, C order, little-endian dtypes
 
-Damage and forgery. The header carries a CRC-32 of itself, and (format 2) one per array. Every
+Damage and forgery. The header carries a CRC-32 of itself, and (format 2) one per array, which
+(format 3) covers the array's name too. Every
 field of the header is checked before use (types, dtypes from a short list, shapes, alignment,
 arrays inside the file and not overlapping), so a crafted header cannot make the reader allocate,
 loop or index its way into a generic exception. The arrays' checksums are verified on load when
@@ -45,7 +46,7 @@ from .errors import ModelFileError
 from .files import atomic_write
 
 MAGIC = b"NTPMODEL"
-FORMAT_VERSION = 2  # 2 added a CRC-32 per array; files of format 1 are still read
+FORMAT_VERSION = 3  # 2 added a CRC-32 per array, 3 seeds it with the array's name; 1 and 2 are still read
 VERIFY_AUTO_BYTES = 32 << 20
 _DTYPES = frozenset(np.dtype(t).str for t in ("u1", "u2", "u4", "u8", "i1", "i2", "i4", "i8", "f4", "f8", "?")
                     ) | frozenset(np.dtype(t).newbyteorder("<").str for t in ("u2", "u4", "u8", "i2", "i4", "i8", "f4", "f8"))
@@ -76,7 +77,7 @@ def write_model_file(
         ordered.append((name, a))
     # Offsets depend on the header length, which depends on the offsets: lay out twice.
     header_len_guess = 0
-    crcs = {name: _crc32(a) for name, a in ordered}
+    crcs = {name: _crc32(a, _name_seed(name)) for name, a in ordered}
     for _ in range(3):
         pos = _aligned(_PREFIX.size + header_len_guess)
         for name, a in ordered:
@@ -122,8 +123,13 @@ def _slices(a: np.ndarray):
             mm.madvise(mmap.MADV_DONTNEED, lo, offset + len(piece) - lo)
 
 
-def _crc32(a: np.ndarray) -> int:
-    crc = 0
+def _name_seed(name: str) -> int:
+    """The CRC an array's checksum starts from (format 3): its name's, so that two tables whose
+    entries were swapped in the header fail their checks instead of loading as each other."""
+    return zlib.crc32(name.encode())
+
+
+def _crc32(a: np.ndarray, crc: int = 0) -> int:
     for piece in _slices(a):
         crc = zlib.crc32(piece, crc)
     return crc
@@ -208,7 +214,8 @@ def read_model_file(
     for name, t in table.items():
         dtype = np.dtype(t["dtype"])
         count = t["nbytes"] // dtype.itemsize
-        if verify and "crc32" in t and zlib.crc32(memoryview(buf)[t["offset"] : t["offset"] + t["nbytes"]]) != t["crc32"]:
+        seed = _name_seed(name) if version >= 3 else 0
+        if verify and "crc32" in t and zlib.crc32(memoryview(buf)[t["offset"] : t["offset"] + t["nbytes"]], seed) != t["crc32"]:
             raise ModelFileError(f"{path} is corrupted (the checksum of array {name!r} does not match)")
         a = np.frombuffer(buf, dtype=dtype, count=count, offset=t["offset"]) if count else np.empty(0, dtype)
         arrays[name] = a.reshape(t["shape"])

@@ -47,6 +47,8 @@ def bar_chart(predictions, width: int = 24, ascii_only: bool = False) -> list[st
         frac = int((cells - whole) * len(parts))
         bar = full * whole + (parts[frac].strip() if whole < width and not ascii_only else "")
         note = "  (end of sentence)" if p.token == END_OF_SENTENCE else ""
+        if getattr(p, "distance", 0):
+            note = f"  ({p.distance} typo{'s' if p.distance > 1 else ''} away)"
         lines.append(f"  {s:<{tw}}  {bar:<{width}}  {100 * p.probability:6.2f}%{note}")
     return lines
 

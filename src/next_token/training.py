@@ -66,6 +66,14 @@ class TrainingConfig:
     temporary folder); they are removed when training ends, however it ends.
     prune: count cutoffs per order, as lmplz's --prune: (0, 1, 1) drops the bigrams and longer
     n-grams seen once (ngram/prune.py); () keeps every n-gram.
+    index: keep a suffix-array index of the training text, with where each sentence came from,
+    for phrase search and explanations (lookup/search.py). None (the default) builds it when the
+    text is built in memory: it costs 5-7 bytes per token, about a tenth of the model file, and
+    a bounded-memory build is for corpora whose index would not fit either.
+    spelling: keep the spelling lexicon (spelling/lexicon.py) for `correct` and `suggest`. None
+    (the default) keeps it for word models (tokens that are words, not characters or subwords).
+    vectors: learn word vectors from the text's co-occurrences (lookup/, needs scipy): True, or
+    a `lookup.VectorSettings`. Off by default: it costs a few seconds per million tokens.
     """
 
     order: int = 5
@@ -77,6 +85,9 @@ class TrainingConfig:
     memory: object = None
     workdir: str | None = None
     prune: tuple = ()
+    index: bool | None = None
+    spelling: bool | None = None
+    vectors: object = False
 
     def __post_init__(self):
         from .ngram.external import MemoryPlan, parse_memory
@@ -91,6 +102,9 @@ class TrainingConfig:
             raise InputError(f"discount_fallback must be one of {', '.join(FALLBACK_POLICIES)}")
         if not isinstance(self.tokenizer, (str, Tokenizer)):
             raise InputError(f"tokenizer must be a kind name or a Tokenizer, got {type(self.tokenizer).__name__}")
+        if self.memory is not None and (self.index or self.vectors):
+            raise InputError("the index and word vectors are built in memory: "
+                             "they cannot be combined with memory= (train without them, or without memory=)")
         if self.prune:
             if self.memory is not None or self.unbounded:
                 raise InputError("count cutoffs (prune) are made by the in-memory n-gram build: "
@@ -105,12 +119,18 @@ class TrainingConfig:
 
 @dataclass
 class Trained:
-    """What training produced: the model over ids, its vocabulary and tokenizer, and facts."""
+    """What training produced: the model over ids, its vocabulary and tokenizer, facts, and the
+    lookup parts (each None when not built): the corpus index and where its sentences came
+    from, the spelling lexicon, and word vectors."""
 
     model: TokenModel
     vocab: Vocabulary
     tokenizer: Tokenizer
     info: dict = field(default_factory=dict)
+    index: object = None
+    documents: object = None
+    lexicon: object = None
+    vectors: object = None
 
 
 def train_model(texts: Iterable[tuple[str, str]], config: TrainingConfig, source: list[str] | None = None) -> Trained:
@@ -125,17 +145,21 @@ def train_model(texts: Iterable[tuple[str, str]], config: TrainingConfig, source
     total_chars = sum(len(t) for _, t in texts)
     bar = tqdm(total=total_chars, unit="char", unit_scale=True, desc="tokenizing", disable=not config.progress)
     spaces = bytearray()  # per stream position: did whitespace precede the token in the text
+    lines: list[int] = []  # per sentence: the line of its document where it starts
+    per_document: list[int] = []  # sentences per document
 
     def sentences():
         for _, t in texts:
+            before = len(lines)
             if tok.learns_spacing:
-                for tokens, flags in tok.spaced_sentences(t):
+                for tokens, flags in tok.spaced_sentences(t, lines):
                     spaces.append(0)
                     spaces.extend(flags)
                     spaces.append(0)
                     yield tokens
             else:
-                yield from tok.sentences(t)
+                yield from tok.sentences(t, lines)
+            per_document.append(len(lines) - before)
             bar.update(len(t))
 
     vocab, stream = Vocabulary.build(sentences())
@@ -158,14 +182,52 @@ def train_model(texts: Iterable[tuple[str, str]], config: TrainingConfig, source
 
             model = ngram_from_stream(stream, order, len(vocab), progress=cbar,
                                       discount_fallback=config.discount_fallback, prune=config.prune or None)
-    info = {
+    trained = Trained(model, vocab, tok)
+    _lookup_parts(trained, stream, config, [name for name, _ in texts], per_document, lines)
+    trained.info = {
         "source": list(source or []),
         "documents": len(texts),
         "sentences": n_sent,
         "tokens": int(len(stream) - 2 * n_sent),
         "train_seconds": round(time.perf_counter() - t0, 3),
     }
-    return Trained(model, vocab, tok, info)
+    return trained
+
+
+def _lookup_parts(trained: Trained, stream: np.ndarray, config: TrainingConfig, names: list[str],
+                  per_document: list[int], lines: list[int]) -> None:
+    """The index with its document map, the spelling lexicon and word vectors, as configured."""
+    from tqdm.auto import tqdm
+
+    vocab, tok = trained.vocab, trained.tokenizer
+    word_model = not tok.space_in_token
+    steps = [("index", config.index is not False), ("spelling", config.spelling is not False and word_model),
+             ("vectors", bool(config.vectors))]
+    with tqdm(total=sum(on for _, on in steps), desc="lookup", disable=not config.progress) as bar:
+        if steps[0][1]:
+            bar.set_description("indexing the text")
+            from .lookup.documents import DocumentMap
+
+            trained.index = trained.model.corpus_index  # an unbounded model has one already
+            if trained.index is None:
+                from .unbounded.build import build_index
+
+                trained.index = build_index(stream, vocab_size=len(vocab))
+            trained.documents = DocumentMap.build(names, per_document, lines, stream)
+            bar.update(1)
+        if steps[1][1]:
+            bar.set_description("spelling lexicon")
+            from .spelling.lexicon import Lexicon
+
+            trained.lexicon = Lexicon.build(vocab.tokens, np.bincount(stream, minlength=len(vocab)))
+            bar.update(1)
+        if steps[2][1]:
+            bar.set_description("word vectors")
+            from .lookup.build import VectorSettings, build_word_vectors
+
+            settings = config.vectors if isinstance(config.vectors, VectorSettings) else None
+            trained.vectors = build_word_vectors(stream, vocab.tokens, settings, progress=config.progress)
+            bar.update(1)
 
 
 # ---------------------------------------------------------------------------------- from sources

@@ -42,6 +42,8 @@ Mr. Smith wrote: os.path.join(a, b) returns a path -- or so it seems.
 "Go on," she said. 'Quotes' and "more quotes" close. The end...
 """
 
+NO_LOOKUP = dict(index=False, spelling=False)  # lookup parts are made by the in-memory build only
+
 
 def corpus(tmp_path: Path) -> list[Path]:
     """A few files of varied text: books when the shared corpus is there, else a generated story."""
@@ -77,7 +79,7 @@ def files(tmp_path_factory):
 @pytest.mark.parametrize("order", [1, 2, 3, 4, 5])
 def test_bounded_build_is_byte_identical_with_learned_spacing(files, order, tmp_path):
     kw = dict(order=order, tokenizer="word", discount_fallback="ignore")
-    whole = saved_bytes(LanguageModel.train(files, **kw), tmp_path / "memory.ntp")
+    whole = saved_bytes(LanguageModel.train(files, **kw, **NO_LOOKUP), tmp_path / "memory.ntp")
     bounded = saved_bytes(LanguageModel.train(files, memory=TINY, **kw), tmp_path / "bounded.ntp")
     assert whole == bounded
 
@@ -85,14 +87,14 @@ def test_bounded_build_is_byte_identical_with_learned_spacing(files, order, tmp_
 @pytest.mark.parametrize("tokenizer", ["whitespace", "char", "bpe"])
 def test_bounded_build_is_byte_identical_for_other_tokenizers(files, tokenizer, tmp_path):
     kw = dict(order=3, tokenizer=tokenizer, bpe_vocab_size=300, discount_fallback="ignore")
-    whole = saved_bytes(LanguageModel.train(files, **kw), tmp_path / "memory.ntp")
+    whole = saved_bytes(LanguageModel.train(files, **kw, **NO_LOOKUP), tmp_path / "memory.ntp")
     bounded = saved_bytes(LanguageModel.train(files, memory=TINY, **kw), tmp_path / "bounded.ntp")
     assert whole == bounded
 
 
 def test_a_real_budget_and_repeated_text_give_the_same_file(files, tmp_path):
     kw = dict(order=4, discount_fallback="ignore")
-    whole = saved_bytes(LanguageModel.train(files + files, **kw), tmp_path / "memory.ntp")
+    whole = saved_bytes(LanguageModel.train(files + files, **kw, **NO_LOOKUP), tmp_path / "memory.ntp")
     bounded = saved_bytes(LanguageModel.train(files + files, memory="64M", **kw), tmp_path / "bounded.ntp")
     assert whole == bounded
 
@@ -110,7 +112,7 @@ def test_text_sources_and_stdin_with_a_learned_tokenizer(monkeypatch, tmp_path):
 
     text = STORY * 20
     kw = dict(order=3, tokenizer="bpe", bpe_vocab_size=200, discount_fallback="ignore")
-    whole = saved_bytes(LanguageModel.train([Text(text)], **kw), tmp_path / "a.ntp")
+    whole = saved_bytes(LanguageModel.train([Text(text)], **kw, **NO_LOOKUP), tmp_path / "a.ntp")
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode()), encoding="utf-8"))
     from_stdin = LanguageModel.train(["-"], memory=TINY, **kw)  # read twice: spooled to the temporary folder
     from_stdin.meta["source"] = ["<text>"]
@@ -165,7 +167,7 @@ def test_command_line_memory_option(files, tmp_path):
 
     runner = CliRunner()
     args = [str(f) for f in files] + ["--order", "3", "-q"]
-    assert runner.invoke(main, ["train", *args, "-o", str(tmp_path / "a.ntp")]).exit_code == 0
+    assert runner.invoke(main, ["train", *args, "--no-index", "--no-spelling", "-o", str(tmp_path / "a.ntp")]).exit_code == 0
     r = runner.invoke(main, ["train", *args, "-o", str(tmp_path / "b.ntp"), "--memory", "64M", "--json"])
     assert r.exit_code == 0, r.output
     a = LanguageModel.load(tmp_path / "a.ntp")
@@ -304,7 +306,7 @@ def test_the_spacing_tally_learns_what_learn_learns():
 def test_estimation_blocks_never_split_a_context(files, tmp_path):
     """Every block size, down to one n-gram, gives the same bits (a context's sums run whole)."""
     small = [Text(files[0].read_text(encoding="utf-8")[:15_000])]
-    lm = LanguageModel.train(small, order=3, tokenizer="whitespace", discount_fallback="ignore")
+    lm = LanguageModel.train(small, order=3, tokenizer="whitespace", discount_fallback="ignore", **NO_LOOKUP)
     want = saved_bytes(lm, tmp_path / "a.ntp")
     for block in (1, 3, 37):
         plan = MemoryPlan.tiny(chunk_tokens=50_000, table_entries=10**9, block=block)

@@ -119,7 +119,9 @@ def test_predict_prefix_in_lower_case_matches_any_case(client, lm):
     assert "The" in [p["token"] for p in preds]  # the corpus writes "The" at sentence starts
     assert [p["token"] for p in preds] == [p.token for p in lm.predict("", k=5, prefix="th")]
     exact = client.post("/api/predict", json={"context": "", "prefix": "Th", "k": 5}).json()["predictions"]
-    assert exact and all(p["token"].startswith("Th") for p in exact)
+    assert exact and all(p["token"].startswith("Th") == (p["distance"] == 0) for p in exact)
+    strict = client.post("/api/predict", json={"context": "", "prefix": "Th", "k": 5, "typos": False}).json()
+    assert strict["predictions"] and all(p["token"].startswith("Th") for p in strict["predictions"])
 
 
 def test_complete_equals_model(client, lm):

@@ -44,6 +44,11 @@ def size_options(f):
 def _ngram_part(lm, notes: list):
     if lm.model.corpus_index is not None:
         notes.append("the unbounded-context index was left out: the small model is the n-gram part")
+    left = [name for name, part in [("search index", lm.index), ("spelling lexicon", lm.lexicon),
+                                    ("word vectors", lm.vectors)] if part is not None]
+    if left and lm.model.corpus_index is None:
+        notes.append(f"the {', '.join(left)} {'was' if len(left) == 1 else 'were'} left out: the small model is "
+                     "the n-gram part (spelling still works, from the n-gram's counts)")
     return lm.model.ngram
 
 

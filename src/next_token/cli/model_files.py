@@ -33,6 +33,14 @@ from .options import emit_json, human_bytes, human_int, json_option, load_model,
 @click.option("--prune", default=None, metavar="COUNTS",
               help="Count cutoffs per order, as lmplz's --prune: '0 1 1' (or 0,1,1) drops the bigrams and "
                    "longer n-grams seen only once. `ntp prune` makes any model smaller afterwards.")
+@click.option("--index/--no-index", default=None,
+              help="Keep a suffix array of the text for `ntp search` and --explain (5-7 bytes per token). "
+                   "Default: on, except with --memory.")
+@click.option("--spelling/--no-spelling", default=None,
+              help="Keep the spelling lexicon for `ntp spell`/`ntp correct`. Default: on for word models.")
+@click.option("--vectors", is_flag=True,
+              help="Learn word vectors for `ntp similar` and paraphrase (needs the vectors extra; a few "
+                   "seconds per million tokens).")
 @click.option("--workers", type=click.IntRange(1, 1024), default=None,
               help="Count on N local Dask worker processes (needs the dask extra); same model.")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
@@ -40,8 +48,8 @@ from .options import emit_json, human_bytes, human_int, json_option, load_model,
                    "see the same paths.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @json_option
-def train(sources, output, order, tokenizer, bpe_vocab_size, unbounded, memory, workdir, prune, workers, scheduler,
-          quiet, as_json):
+def train(sources, output, order, tokenizer, bpe_vocab_size, unbounded, memory, workdir, prune, index, spelling,
+          vectors, workers, scheduler, quiet, as_json):
     """Train a model on files, folders, globs or - (standard input).
 
     Folders are read recursively (*.txt, *.md, *.rst, and .gz versions). A corpus too large to
@@ -60,13 +68,14 @@ def train(sources, output, order, tokenizer, bpe_vocab_size, unbounded, memory, 
         raise click.UsageError("--tmp is for --memory builds")
     kwargs = dict(order=order, tokenizer=tokenizer, bpe_vocab_size=bpe_vocab_size, unbounded=unbounded,
                   progress=not quiet and not as_json and sys.stderr.isatty(), memory=memory,
-                  prune=prune_counts(prune))
+                  prune=prune_counts(prune), index=index, spelling=spelling, vectors=vectors)
     if workdir is not None:
         kwargs["workdir"] = workdir
     t0 = time.perf_counter()
     if workers or scheduler:
-        if unbounded or prune:
-            raise click.UsageError("--unbounded and --prune are made on one machine: not with --workers/--scheduler")
+        if unbounded or prune or index or vectors:
+            raise click.UsageError("--unbounded, --prune, --index and --vectors are made on one machine: "
+                                   "not with --workers/--scheduler")
         from ..distributed import connect, train_on_dask
 
         with connect(workers=workers, scheduler=scheduler) as client:
@@ -89,6 +98,9 @@ def train(sources, output, order, tokenizer, bpe_vocab_size, unbounded, memory, 
         "tokens": info.get("tokens"),
         "vocab_size": len(lm.vocab),
         "ngrams": list(lm.model.sizes),
+        "index": info["index"],
+        "spelling": info["spelling"],
+        "vectors": info["vectors"],
     }
     if as_json:
         emit_json(summary)
@@ -100,6 +112,8 @@ def train(sources, output, order, tokenizer, bpe_vocab_size, unbounded, memory, 
         ("tokens", human_int(summary["tokens"] or 0)),
         ("vocabulary", f"{human_int(summary['vocab_size'])} ({lm.tokenizer.name} tokens)"),
         ("n-grams", "  ".join(f"{n}: {human_int(c)}" for n, c in enumerate(summary["ngrams"], 1))),
+        ("lookup", ", ".join(name for name, on in [("search index", info["index"]), ("spelling", info["spelling"]),
+                                                    ("word vectors", info["vectors"])] if on) or "none"),
     ]
     for name, value in rows:
         click.echo(f"  {name:<11} {value}")

@@ -56,7 +56,7 @@ def emit_json(obj) -> None:
 
 
 def predictions_json(preds):
-    return [{"token": p.token, "probability": p.probability} for p in preds]
+    return [{"token": p.token, "probability": p.probability, "distance": p.distance} for p in preds]
 
 
 def ascii_only() -> bool:

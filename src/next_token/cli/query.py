@@ -24,12 +24,14 @@ from .options import (
 @click.argument("text")
 @click.option("-k", default=10, show_default=True, type=click.IntRange(1, 10_000), help="How many tokens.")
 @click.option("--prefix", default=None, help="Only tokens that start with this (a word being typed).")
+@click.option("--typos/--no-typos", default=True, show_default=True,
+              help="With --prefix: fill up with words 1-2 edits away when few start with it (\"Chirs\" -> Christine).")
 @click.option("--explain", is_flag=True,
               help="Also show the longest part of TEXT seen in the corpus, how often, and where "
-                   "(models trained with --unbounded).")
+                   "(models with a corpus index: the default for text models).")
 @model_option
 @json_option
-def predict(text, k, prefix, explain, model_path, as_json):
+def predict(text, k, prefix, typos, explain, model_path, as_json):
     """The k most probable next tokens after TEXT, with probabilities.
 
     "</s>" is the end of the sentence.
@@ -38,10 +40,11 @@ def predict(text, k, prefix, explain, model_path, as_json):
     Example:
       ntp predict "The sun" -k 5 -m books.ntp
       ntp predict "import" --prefix s          (next words starting with "s")
-      ntp predict "swung to her" --explain -m books-unbounded.ntp
+      ntp predict "I saw" --prefix Chirs -m books.ntp   (typos allowed: Christine)
+      ntp predict "swung to her" --explain -m books.ntp
     """
     lm = load_model(model_path, quiet=as_json)
-    preds = lm.predict(text, k=k, prefix=prefix)
+    preds = lm.predict(text, k=k, prefix=prefix, typos=typos)
     why = lm.explain(text) if explain else None
     if as_json:
         doc = {"context": text, "prefix": prefix, "predictions": predictions_json(preds)}
@@ -55,8 +58,8 @@ def predict(text, k, prefix, explain, model_path, as_json):
         click.echo(f"\nmatched context: \"{why['matched']}\" ({why['matched_tokens']} tokens), "
                    f"seen {why['count']:,} times, followed by {why['continuations']:,} different tokens")
         for place in why["occurrences"]:
-            click.echo(f"  at token {place['position']:,}: ...{place['before'][-60:]} "
-                       f"[{place['match']}] {place['after'][:60]}...")
+            where = f"{place['source']}:{place['line']}" if "source" in place else f"token {place['position']:,}"
+            click.echo(f"  at {where}: ...{place['before'][-60:]} [{place['match']}] {place['after'][:60]}...")
 
 
 @click.command()

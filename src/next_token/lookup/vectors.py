@@ -299,6 +299,16 @@ class WordVectors:
         return cls(matrix, ids, tokens, extra, by_word, by_folded, scale, norms)
 
 
+def validate_vectors(v: "WordVectors") -> None:
+    """Raise ModelFileError unless the vectors' tables hold what they must (O(rows)): the two
+    sort orders are permutations of the rows and every value is finite. Run when a model file
+    is verified on load; `from_arrays` already checked the shapes."""
+    rows = np.arange(len(v))
+    if not (np.array_equal(np.sort(v.by_word), rows) and np.array_equal(np.sort(v.by_folded), rows)
+            and bool(np.isfinite(v.matrix).all())):
+        raise ModelFileError("the word vectors are corrupted (row orders or values)")
+
+
 def _analogy_scores(cos_a: np.ndarray, cos_b: np.ndarray, cos_c: np.ndarray, method: str) -> np.ndarray:
     if method == "3cosadd":
         return cos_b - cos_a + cos_c

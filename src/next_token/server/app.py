@@ -187,11 +187,11 @@ def create_app(model, *, limits: Limits | None = None, model_threads: int | None
         return await predict_for(req)
 
     @app.get("/api/predict", response_model=PredictResponse, tags=["model"])
-    async def predict_get(context: str = "", k: int = 10, prefix: str | None = None) -> dict:
+    async def predict_get(context: str = "", k: int = 10, prefix: str | None = None, typos: bool = True) -> dict:
         """The same as POST, for a quick look from a browser or curl: /api/predict?context=The+old&k=5"""
         if k < 1:
             raise ApiError(400, "k: Input should be greater than or equal to 1", "k")
-        return await predict_for(PredictRequest(context=context, k=k, prefix=prefix))
+        return await predict_for(PredictRequest(context=context, k=k, prefix=prefix, typos=typos))
 
     async def predict_for(req: PredictRequest) -> dict:
         check_text("context", req.context, limits.max_prompt_chars)
@@ -200,9 +200,9 @@ def create_app(model, *, limits: Limits | None = None, model_threads: int | None
         model = current.model
 
         def work() -> list[dict]:
-            found = model.predict(req.context, req.k, prefix=req.prefix or None)
+            found = model.predict(req.context, req.k, prefix=req.prefix or None, typos=req.typos)
             texts = model.tokenizer.append_texts(req.context, [p.token for p in found])
-            return [{"token": p.token, "probability": float(p.probability), "text": text}
+            return [{"token": p.token, "probability": float(p.probability), "text": text, "distance": p.distance}
                     for p, text in zip(found, texts)]
 
         # the prediction lane: a prediction never waits behind generation (runner.py)

@@ -85,6 +85,9 @@ class PredictRequest(_Strict):
         "matches any case (\"chri\" finds \"Christine\"), with a capital letter exactly. The "
         "probabilities are the model's, not renormalized over the matches.",
     )
+    typos: bool = Field(True, description="With a prefix: when fewer than k tokens start with it, fill the list "
+                        "with words whose beginning is 1-2 edits away (\"Chirs\" finds \"Christine\"); their "
+                        "`distance` says how many.")
 
 
 class CompleteRequest(_Strict):
@@ -127,6 +130,7 @@ class PredictionOut(BaseModel):
     token: str
     probability: float
     text: str = Field(..., description="What to append to the context to accept this token.")
+    distance: int = Field(0, description="With a prefix: edits between it and the token's beginning (typos).")
 
 
 class PredictResponse(BaseModel):

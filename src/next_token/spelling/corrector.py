@@ -42,6 +42,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import InputError
+from ..text.tokenizer import token_offsets
 from .deletes import expand_ranges
 from .distance import osa_distance
 from .error_model import ErrorModel
@@ -142,7 +143,7 @@ class Corrector:
             raise InputError(f"the text is longer than {MAX_TEXT} characters: correct it in pieces")
         sents = self.judge.sentences(text)
         flat = [t for s in sents for t in s]
-        offsets = _offsets(text, flat)
+        offsets = token_offsets(text, flat)
         changes = self._correct_tokens(sents)
         out, edits, last = [], [], 0
         for j, new, conf in changes:
@@ -444,16 +445,3 @@ def _shape(word: str) -> str:
 
 def _title(word: str) -> str:
     return word[:1].upper() + word[1:]
-
-
-def _offsets(text: str, tokens: list[str]) -> list[int]:
-    """Where each token starts in `text` (found in order; -1 if the tokenizer changed it)."""
-    out, at = [], 0
-    for t in tokens:
-        i = text.find(t, at)
-        if i < 0:
-            out.append(-1)
-            continue
-        out.append(i)
-        at = i + len(t)
-    return out

@@ -122,6 +122,43 @@ class Lexicon:
         return cls(index, *parts, CharModel.from_arrays(arrays, prefix + "chars."),
                    Inflections.from_arrays(arrays, prefix + "inflections."))
 
+    def validate(self, vocab_size: int, deep: bool = False) -> None:
+        """Raise ModelFileError unless the tables fit together: their shapes and kinds always
+        (nothing is read), and with `deep` their values too (O(size): offsets ascending and in
+        range, ids inside the vocabulary, sorted keys). Run when a model file is loaded."""
+        ix, ch = self.index, self.chars
+        K = len(ix.ends)
+        ints = [ix.chars, ix.ends, ix.hashes, ix.starts, ix.postings, ix.levels, self.counts, self.key_count,
+                self.key_lower, self.key_title, self.key_best, self.inflections.chars, self.inflections.ends,
+                ch.alphabet] + [a for table in ch.tables for a in table]
+        shapes = ([a.shape == (K,) for a in (self.key_count, self.key_lower, self.key_title, self.key_best)]
+                  + [self.counts.shape == (vocab_size,), ix.starts.shape == (len(ix.hashes) + 1,),
+                     ix.postings.shape == ix.levels.shape, 1 <= ch.order <= 12, len(ch.tables) == ch.order]
+                  + [a.shape == t[0].shape for t in ch.tables for a in t[:2]]
+                  + [a.shape == t[2].shape for t in ch.tables for a in t[2:]])
+        if not all(np.asarray(a).ndim == 1 and np.asarray(a).dtype.kind in "iu" for a in ints) or not all(shapes):
+            raise ModelFileError("the spelling lexicon is corrupted (its tables do not fit together)")
+        if not deep:
+            return
+
+        def ascending(a, low=0, high=None, strict=False):
+            a = np.asarray(a, dtype=np.int64)
+            steps = np.diff(a)
+            return (not len(a) or (a[0] >= low and (high is None or a[-1] <= high))) and bool(
+                (steps > 0).all() if strict else (steps >= 0).all())
+
+        ids_ok = all(((a >= -1) & (a < vocab_size)).all() for a in (self.key_lower, self.key_title)) and bool(
+            ((self.key_best > 2) & (self.key_best < vocab_size)).all())
+        ok = (ids_ok and ascending(ix.ends, 0, len(ix.chars)) and (not K or ix.ends[-1] == len(ix.chars))
+              and ascending(ix.starts, 0, len(ix.postings)) and ix.starts[0] == 0 and ix.starts[-1] == len(ix.postings)
+              and ascending(ix.hashes.view(np.int64) ^ np.int64(-2**63), -2**63, strict=True)
+              and bool((ix.postings < K).all()) and bool((ix.levels <= ix.max_distance).all())
+              and bool((ix.chars < 0x110000).all()) and (self.counts >= 0).all() and (self.key_count >= 0).all()
+              and ascending(self.inflections.ends, 0, len(self.inflections.chars))
+              and all(ascending(t[0].view(np.int64) ^ np.int64(-2**63), -2**63, strict=True) for t in ch.tables))
+        if not ok:
+            raise ModelFileError("the spelling lexicon is corrupted (offsets, ids or keys out of order or range)")
+
     # ------------------------------------------------------------------ queries
 
     def __len__(self) -> int:

@@ -82,6 +82,18 @@ def fuzzy_prefix_matches(lexicon: Lexicon, prefix: str, max_distance: int) -> tu
     return keys, dist.astype(np.int64)
 
 
+def fuzzy_prefix_ids(lexicon: Lexicon, prefix: str, max_distance: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(key ids, vocabulary ids, distances) of the words whose beginning is within
+    `max_distance` edits of `prefix`: each key as its lower-case token, else its most frequent
+    spelling; as its Capitalized token when the prefix is Capitalized and that token exists."""
+    keys, dist = fuzzy_prefix_matches(lexicon, prefix, max_distance)
+    kl, kt, kb = (np.asarray(a)[keys] for a in (lexicon.key_lower, lexicon.key_title, lexicon.key_best))
+    ids = np.where(kl >= 0, kl, kb)
+    if prefix[:1].isupper():
+        ids = np.where(kt >= 0, kt, ids)
+    return keys, ids, dist
+
+
 def complete_prefix(lm, lexicon: Lexicon, prefix: str, context: str = "", k: int = 10,
                     max_distance: int | None = None, edit_penalty: float = -2.0) -> list[Completion]:
     """The k best words starting like `prefix` (typos allowed) after `context`."""
@@ -96,14 +108,10 @@ def complete_prefix(lm, lexicon: Lexicon, prefix: str, context: str = "", k: int
     d = default_distance(prefix) if max_distance is None else max_distance
     if d not in (0, 1, 2):
         raise InputError("max_distance must be 0, 1 or 2")
-    keys, dist = fuzzy_prefix_matches(lexicon, prefix, d)
+    keys, ids, dist = fuzzy_prefix_ids(lexicon, prefix, d)
     if len(keys) == 0:
         return []
     title = prefix[:1].isupper()
-    kl, kt, kb = (np.asarray(a)[keys] for a in (lexicon.key_lower, lexicon.key_title, lexicon.key_best))
-    ids = np.where(kl >= 0, kl, kb)
-    if title:
-        ids = np.where(kt >= 0, kt, ids)
     sents = judge.sentences(context)
     ctx = [BOS] + [judge.id(t) for t in (sents[-1] if sents else [])]
     with np.errstate(divide="ignore"):

@@ -419,7 +419,7 @@ _SENTENCE_END = re.compile(
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")  # a line holding only spaces/tabs counts as blank
 
 
-def split_sentences(text: str) -> Iterator[str]:
+def split_sentences(text: str, lines: list[int] | None = None) -> Iterator[str]:
     """Yield the sentences of ``text``, each with its whitespace collapsed to single spaces.
 
     The rules, simple on purpose so any other system can reproduce them:
@@ -431,9 +431,15 @@ def split_sentences(text: str) -> Iterator[str]:
        any opening quotes or brackets (``" ' “ ‘ ( [``), an upper-case letter.
 
     There is no abbreviation list, so "Mr. Smith" is split after "Mr."; lower-case starts
-    ("e.g. the") are not split. This matches the reference tokenizer of ../shared/kenlm (prep.py) except that any Unicode
-    upper-case letter (É, Ö, ...) starts a sentence, not only A-Z.
+    ("e.g. the") are not split. This matches the reference tokenizer of ../shared/kenlm (prep.py)
+    except that any Unicode upper-case letter (É, Ö, ...) starts a sentence, not only A-Z.
+
+    With a `lines` list, the 1-based line where each yielded sentence starts is appended to it
+    (for attribution: search hits name their file and line).
     """
+    if lines is not None:
+        yield from _sentences_with_lines(text, lines)
+        return
     for paragraph in _BLANK_LINE.split(text):
         para = " ".join(paragraph.split())
         if not para:
@@ -445,3 +451,26 @@ def split_sentences(text: str) -> Iterator[str]:
             yield para[start : m.start("gap")]
             start = m.end("gap")
         yield para[start:]
+
+
+def _sentences_with_lines(text: str, lines: list[int]) -> Iterator[str]:
+    """`split_sentences` on the raw paragraphs: the sentence ends are found in the text as it is
+    (the rule's gaps are whitespace runs either way), so each sentence's offset, hence its line,
+    is known; each sentence is then collapsed exactly as `split_sentences` collapses it."""
+    line, counted = 1, 0  # newlines in text[:counted] are in `line`
+    at = 0
+    for sep in [*_BLANK_LINE.finditer(text), None]:
+        end = sep.start() if sep is not None else len(text)
+        raw = text[at:end]
+        bounds = [0] + [m.end("gap") for m in _SENTENCE_END.finditer(raw) if m.group("first").isupper()]
+        stops = [m.start("gap") for m in _SENTENCE_END.finditer(raw) if m.group("first").isupper()] + [len(raw)]
+        for a, b in zip(bounds, stops):
+            sentence = " ".join(raw[a:b].split())
+            if not sentence:
+                continue
+            first = at + a + (len(raw[a:b]) - len(raw[a:b].lstrip()))
+            line += text.count("\n", counted, first)
+            counted = first
+            lines.append(line)
+            yield sentence
+        at = sep.end() if sep is not None else len(text)

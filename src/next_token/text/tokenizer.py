@@ -64,6 +64,18 @@ def word_tokens(sentence: str) -> list[str]:
     return _WORD_TOKEN.findall(sentence)
 
 
+def token_offsets(text: str, tokens: list[str]) -> list[int]:
+    """Where each token starts in `text`, found left to right (-1 for a token the tokenizer
+    reshaped, which is then not in the text as such). Lets a face rewrite one token in place."""
+    out, at = [], 0
+    for t in tokens:
+        i = text.find(t, at)
+        out.append(i)
+        if i >= 0:
+            at = i + len(t)
+    return out
+
+
 class Tokenizer(ABC):
     """What every tokenizer offers. Subclasses set ``name`` and implement the abstract methods."""
 
@@ -96,14 +108,18 @@ class Tokenizer(ABC):
     def tokenize(self, sentence: str) -> list[str]:
         """Split one sentence (or any short text) into token strings."""
 
-    def sentences(self, text: str) -> Iterator[list[str]]:
+    def sentences(self, text: str, lines: list[int] | None = None) -> Iterator[list[str]]:
         """Split ``text`` into sentences (`corpus.split_sentences`) and yield each one's tokens.
 
-        Sentences that produce no token are skipped.
+        Sentences that produce no token are skipped. With a `lines` list, the line where each
+        yielded sentence starts is appended to it.
         """
-        for sentence in split_sentences(text):
+        found: list[int] | None = [] if lines is not None else None
+        for i, sentence in enumerate(split_sentences(text, found)):
             tokens = self.tokenize(sentence)
             if tokens:
+                if lines is not None:
+                    lines.append(found[i])
                 yield tokens
 
     @abstractmethod
@@ -167,11 +183,14 @@ class WordTokenizer(Tokenizer):
     def tokenize(self, sentence: str) -> list[str]:
         return _WORD_TOKEN.findall(sentence)
 
-    def spaced_sentences(self, text: str) -> Iterator[tuple[list[str], list[bool]]]:
+    def spaced_sentences(self, text: str, lines: list[int] | None = None) -> Iterator[tuple[list[str], list[bool]]]:
         """Like `sentences`, with whether a space preceded each token in the text."""
-        for sentence in split_sentences(text):
+        found: list[int] | None = [] if lines is not None else None
+        for i, sentence in enumerate(split_sentences(text, found)):
             pairs = _SPACED_WORD_TOKEN.findall(sentence)
             if pairs:
+                if lines is not None:
+                    lines.append(found[i])
                 yield [t for _, t in pairs], [sp == " " for sp, _ in pairs]
 
     def with_spacing(self, spacing: SpacingModel | None) -> "WordTokenizer":
@@ -222,10 +241,12 @@ class WhitespaceTokenizer(Tokenizer):
     def tokenize(self, sentence: str) -> list[str]:
         return sentence.split()
 
-    def sentences(self, text: str) -> Iterator[list[str]]:
-        for line in text.splitlines():
+    def sentences(self, text: str, lines: list[int] | None = None) -> Iterator[list[str]]:
+        for number, line in enumerate(text.splitlines(), 1):
             tokens = line.split()
             if tokens:
+                if lines is not None:
+                    lines.append(number)
                 yield tokens
 
     def speller(self, prompt: str = ""):
@@ -293,12 +314,15 @@ class BpeTokenizer(Tokenizer):
     def tokenize(self, sentence: str) -> list[str]:
         return self._model().encode(sentence, add_special_tokens=False).tokens
 
-    def sentences(self, text: str) -> Iterator[list[str]]:
+    def sentences(self, text: str, lines: list[int] | None = None) -> Iterator[list[str]]:
         # One batch call per text: the library encodes in Rust, in parallel.
         model = self._model()
-        batch = list(split_sentences(text))
-        for enc in model.encode_batch(batch, add_special_tokens=False):
+        found: list[int] | None = [] if lines is not None else None
+        batch = list(split_sentences(text, found))
+        for i, enc in enumerate(model.encode_batch(batch, add_special_tokens=False)):
             if enc.tokens:
+                if lines is not None:
+                    lines.append(found[i])
                 yield enc.tokens
 
     def speller(self, prompt: str = "") -> "JoinSpeller":

@@ -71,7 +71,7 @@ export function readModelFile(buffer) {
   if (magic !== "NTPMODEL") throw new Error("not a next-token-prediction model file");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
-  if (version > 2) throw new Error(`model file format ${version} is newer than this engine reads (2)`);
+  if (version > 3) throw new Error(`model file format ${version} is newer than this engine reads (3)`);
   const headerLength = Number(view.getBigUint64(16, true));
   const doc = JSON.parse(new TextDecoder().decode(bytes.subarray(24, 24 + headerLength)));
   const arrays = {};
