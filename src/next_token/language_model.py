@@ -29,7 +29,7 @@ from .decode import candidates
 from .errors import CorpusError, InputError, ModelFileError
 from .generation import END_OF_SENTENCE, MAX_K, MAX_TOKENS, Writing  # noqa: F401 - part of this module's API
 from .lookup.methods import Lookup
-from .model_file import read_model_file, should_verify, write_model_file
+from .model_file import FORMAT_VERSION, read_model_file, should_verify, write_model_file
 from .model_parts import Parts, parts_from_arrays, parts_to_arrays
 from .protocol import TokenModel
 from .results import Completion, Prediction, Score, Step  # noqa: F401 - part of this module's API
@@ -121,8 +121,10 @@ class LanguageModel(Writing, Scoring, Lookup, Spelling):
     def default(cls, progress: bool = False, rebuild: bool = False) -> "LanguageModel":
         """The model of the built-in corpus (Python's own documentation), cached on disk.
 
-        The cache is keyed by this package's version and the corpus fingerprint (the Python
-        version), so an upgrade rebuilds it.
+        The cache is keyed by this package's version, the file format and the corpus fingerprint
+        (the Python version), so an upgrade rebuilds it. It has a search index and a spelling
+        lexicon; no word vectors: 220k words are too few for useful ones (the neighbours of
+        "function" are "mouse-click", "FUNC", "fun"), and they would add 3.9 MB.
         """
         from .text.builtin import python_docs_fingerprint, python_docs_texts
 
@@ -344,4 +346,5 @@ def default_model_path() -> Path:
     from .text.builtin import python_docs_fingerprint
 
     tag = "".join(c if c.isalnum() or c in ".-" else "_" for c in python_docs_fingerprint())
-    return cache_dir() / f"default-{__version__}-{tag}.ntp"
+    # the file format is in the name: a cache written before the lookup parts existed is rebuilt
+    return cache_dir() / f"default-{__version__}-f{FORMAT_VERSION}-{tag}.ntp"

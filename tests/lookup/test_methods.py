@@ -115,7 +115,7 @@ def test_substitutes_are_ranked_by_the_model_and_similarity(vlm):
     for s in subs:
         assert s.text == sentence.replace("cat", s.word)
         assert s.fluency == pytest.approx(vlm.score(s.text).logprob - base, abs=1e-3)
-        assert s.score == pytest.approx(s.fluency + 3.0 * s.similarity, abs=1e-3)
+        assert s.score == pytest.approx(min(s.fluency, 0) - 3.0 * (1 - s.similarity), abs=1e-3)
     assert vlm.substitutes(sentence, 1, k=5) == subs  # a token number names the same word
 
 

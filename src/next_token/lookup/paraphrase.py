@@ -1,23 +1,33 @@
 """Paraphrase by substitution in context: the word vectors propose, the language model disposes.
 
 For the word w at one position of a sentence S, the candidates are w's nearest neighbours by
-cosine in the word vectors (words used in the same contexts: "ghost" -> "phantom", "spirit",
-but also "man"). Each candidate c is put in w's place and the sentence scored by the model:
+cosine in the word vectors (words used in the same contexts: "storm" -> "tempest", "gale", but
+also "violent"). Each candidate c is put in w's place and the new sentence scored by the model,
+in one batched call for all candidates. Its fluency is log10 P(S with c) - log10 P(S), in two
+parts: on the left, how well c follows the words before it (its own token's log-probability),
+and on the right, how well the words after it follow c (the rest of the sentence). A candidate
+is kept when neither part loses more than MAX_LOSS (a factor 10): "store" after "The general"
+fits the left ("general store") and breaks the right ("store his men"); and when the bigrams the
+original word made with its neighbours were seen in the corpus, the candidate's must have been
+seen too ("strange noise" was, "strange loud" was not). The kept ones rank by
 
-    score(c) = [log10 P(S with c) - log10 P(S)]  +  SIMILARITY_WEIGHT * cos(w, c)
+    score(c) = min(fluency, 0)  -  SIMILARITY_WEIGHT * (1 - cos(w, c))
 
-The first term is fluency in this very sentence (a substitute that does not fit its neighbours
-loses orders of magnitude); the second keeps the meaning near w when fluency ties. All
-candidate sentences are scored in one batched call of the model.
+the fluency lost, and the price of the change, higher the further the meaning drifts. A gain in
+fluency earns nothing: it mostly means c is a more frequent word ("got" for "woke"), not a
+better paraphrase.
 
-A paraphrase substitutes one or two content words (words that are not among the most frequent
-tokens, whose substitutes change the grammar rather than the meaning), keeping the best
-single substitutions and the best pairs of them, ranked by the sum of their scores.
+A paraphrase substitutes one or two content words (not among the most frequent tokens, whose
+substitutes change the grammar rather than the meaning), never by another form of the same word
+("threads" for "thread", "playing" for "played"); a pair is scored again as a whole sentence (two
+substitutes that each fit may not fit together), with the price of both changes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,10 +35,13 @@ import numpy as np
 from ..arguments import check_int
 from ..errors import InputError
 from ..text.tokenizer import token_offsets
+from ..text.vocab import BOS, EOS
 
-SIMILARITY_WEIGHT = 3.0  # log10 units per unit of cosine: 0.1 of cosine ~ a factor 2 of fluency
+SIMILARITY_WEIGHT = 3.0  # log10 units per unit of cosine: 0.1 of cosine ~ a factor 2 of probability
 POOL = 30  # neighbours considered per word
-FUNCTION_WORDS = 100  # the most frequent tokens (at most a tenth of the vocabulary) are not substituted
+MIN_SCORE = -2.0  # a paraphrase scoring lower is not offered (e.g. cosine 0.5 and a third of the probability)
+MAX_LOSS = 1.0  # log10: a substitute may lose at most a factor 10 on its left, and on its right
+FUNCTION_WORDS = 250  # the most frequent tokens (at most a tenth of the vocabulary) are not substituted
 
 
 @dataclass(frozen=True)
@@ -39,13 +52,13 @@ class Substitute:
     text: str
     fluency: float  # log10 P(sentence with it) - log10 P(sentence as given)
     similarity: float  # cosine between the two words' vectors
-    score: float  # fluency + SIMILARITY_WEIGHT * similarity
+    score: float  # min(fluency, 0) - SIMILARITY_WEIGHT * (1 - similarity)
 
 
 @dataclass(frozen=True)
 class Paraphrase:
     text: str
-    score: float  # the sum of its substitutions' scores
+    score: float  # min(fluency, 0) - SIMILARITY_WEIGHT * sum of (1 - similarity)
     changes: tuple[tuple[str, str], ...]  # (original word, substitute), left to right
 
 
@@ -75,73 +88,144 @@ def substitutes(lm, sentence: str, position: int | str, k: int = 5) -> list[Subs
         position = tokens.index(position)
     position = check_int(position, "position", 0, len(tokens) - 1)
     found = _candidates(lm, tokens, [position])
-    return [_substitute(lm, sentence, tokens, position, c) for c in found.get(position, [])[:k]]
+    return [_substitute(sentence, tokens, position, c) for c in found.get(position, [])[:k]]
 
 
 def paraphrase(lm, sentence: str, n: int = 3, per_word: int = 3) -> list[Paraphrase]:
     """Up to n fluent variants of `sentence` with one or two content words substituted, best
-    first (an empty list when no word has a substitute the model finds fluent enough)."""
+    first, none scoring under MIN_SCORE (an empty list when nothing is close and fluent enough:
+    small corpora give poor vectors, and no paraphrase is better than a wrong one).
+
+    Each word keeps its `per_word` best substitutes; the variants are those and every pair of
+    them at two positions."""
     lm.require_vectors()
     tokens = sentence_tokens(lm, sentence)
     n = check_int(n, "n", 1, 50)
-    content = _content_positions(lm, tokens)
-    found = _candidates(lm, tokens, content)
-    singles = [(p, c) for p in found for c in found[p][:per_word] if c[3] > -1.0]
-    options = [[s] for s in singles]
-    options += [[a, b] for a, b in itertools.combinations(singles, 2) if a[0] != b[0]]
-    ranked = sorted(options, key=lambda opt: -sum(c[3] for _, c in opt))
+    found = _candidates(lm, tokens, _content_positions(lm, tokens))
+    singles = [(p, c) for p in found for c in found[p][:per_word]]
+    pairs = [[a, b] for a, b in itertools.combinations(singles, 2) if a[0] != b[0]]
+    rows = [_variant(tokens, {p: c.word for p, c in pair}) for pair in pairs]
+    totals = _sentence_logprobs(lm, [tokens] + rows).sum(axis=1) if rows else np.zeros(1)
+    ranked = [(c.score, [(p, c)]) for p, c in singles]
+    for pair, total in zip(pairs, totals[1:].tolist()):
+        fluency = total - totals[0]
+        if fluency >= -MAX_LOSS * 2:
+            ranked.append((min(fluency, 0.0) - SIMILARITY_WEIGHT * sum(1 - c.similarity for _, c in pair), pair))
+    ranked.sort(key=lambda r: -r[0])
     out, seen = [], set()
-    for opt in ranked:
-        opt = sorted(opt, key=lambda s: s[0])
-        text = _rewrite(sentence, tokens, {p: c[0] for p, c in opt})
+    for score, subs in ranked:
+        if score < MIN_SCORE:
+            break
+        text = _rewrite(sentence, tokens, _variant(tokens, {p: c.word for p, c in subs}))
         if text not in seen:
             seen.add(text)
-            out.append(Paraphrase(text, round(sum(c[3] for _, c in opt), 4), tuple((tokens[p], c[0]) for p, c in opt)))
+            out.append(Paraphrase(text, round(score, 4), tuple((tokens[p], c.word) for p, c in sorted(subs))))
         if len(out) == n:
             break
     return out
 
 
+def _variant(tokens: list[str], subs: dict[int, str]) -> list[str]:
+    """The tokens with the substitutions made, and an "a"/"an" before a substitute made to agree
+    with it ("an intrepid", "a brave") where the sentence followed that rule already (so only
+    English-like articles are touched)."""
+    out = list(tokens)
+    for p, word in subs.items():
+        out[p] = word
+        before = tokens[p - 1] if p else ""
+        if before.lower() in ("a", "an") and _article(tokens[p]) == before.lower():
+            out[p - 1] = _article(word) if before.islower() else _article(word).capitalize()
+    return out
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def _inflection(a: str, b: str) -> bool:
+    """Whether two words look like forms of one word ("thread"/"threads", "played"/"playing"):
+    a paraphrase should change the word, not its grammar."""
+    a, b = a.lower(), b.lower()
+    common = len(os.path.commonprefix([a, b]))
+    return common >= 3 and common >= min(len(a), len(b)) - 2 and abs(len(a) - len(b)) <= 3
+
+
 def _content_positions(lm, tokens: list[str]) -> list[int]:
     """Positions of words (letters only) that are neither among the most frequent tokens
-    (function words: "the", "of", "was") nor unknown to the vectors."""
-    unigram = lm.model.probabilities([], np.arange(len(lm.vocab)))
+    (function words: "the", "of", "she") nor unknown to the vectors. Frequency is the corpus's
+    own count (the index's, else the spelling lexicon's); only a model with neither falls back
+    on its unigram probabilities, which rank by contexts, not occurrences ("she" comes late)."""
+    if lm.index is not None:
+        counts = np.asarray(lm.index.unigram_counts, dtype=np.float64)
+    elif lm.lexicon is not None:
+        counts = np.asarray(lm.lexicon.counts, dtype=np.float64)
+    else:
+        counts = lm.model.probabilities([], np.arange(len(lm.vocab)))
     top = min(FUNCTION_WORDS, len(lm.vocab) // 10)
-    cutoff = np.partition(unigram, len(unigram) - top)[len(unigram) - top] if top else np.inf
+    cutoff = np.partition(counts, len(counts) - top)[len(counts) - top] if top else np.inf
+
+    def frequency(t: str) -> float:  # "She" is as much a function word as "she"
+        return max(counts[lm.vocab.id(t)], counts[lm.vocab.id(t.lower())])
+
     return [i for i, t in enumerate(tokens)
-            if t.isalpha() and unigram[lm.vocab.id(t)] < cutoff and lm.vectors.find_folded(t) is not None]
+            if t.isalpha() and frequency(t) < cutoff and lm.vectors.find_folded(t) is not None]
 
 
-def _candidates(lm, tokens: list[str], positions: list[int]) -> dict[int, list[tuple]]:
-    """Per position: (word, fluency, similarity, score) of its neighbours, best first."""
+def _candidates(lm, tokens: list[str], positions: list[int]) -> dict[int, list[Substitute]]:
+    """Per position: the neighbours that keep both sides of the sentence fluent, best first (their
+    `text` is filled in by the caller)."""
     vectors = lm.require_vectors()
     rows, meta = [], []
     for p in positions:
         word = tokens[p]
         for nb in vectors.similar(word, POOL):  # raises UnknownWordError, an InputError
             cand = _same_case(nb.word, word, lm.vocab)
-            if cand is None or cand.lower() == word.lower():
+            if cand is None or cand.lower() == word.lower() or _inflection(cand, word):
                 continue
-            rows.append(tokens[:p] + [cand] + tokens[p + 1:])
+            rows.append(_variant(tokens, {p: cand}))
             meta.append((p, cand, float(nb.score)))
     if not rows:
         return {}
-    totals = _sentence_logprobs(lm, [tokens] + rows)
-    out: dict[int, list[tuple]] = {}
-    for (p, cand, sim), total in zip(meta, totals[1:].tolist()):
-        fluency = total - float(totals[0])
-        out.setdefault(p, []).append((cand, round(fluency, 4), round(sim, 4), round(fluency + SIMILARITY_WEIGHT * sim, 4)))
+    lp = _sentence_logprobs(lm, [tokens] + rows)
+    bonds = _bonds_kept(lm, tokens, rows, [m[0] for m in meta])
+    out: dict[int, list[Substitute]] = {}
+    for (p, cand, sim), row, kept in zip(meta, lp[1:], bonds):
+        left, right = row[p] - lp[0][p], row[p + 1:].sum() - lp[0][p + 1:].sum()
+        if left < -MAX_LOSS or right < -MAX_LOSS or not kept:
+            continue
+        fluency = float(left + right + row[:p].sum() - lp[0][:p].sum())  # an article before it may change too
+        score = min(fluency, 0.0) - SIMILARITY_WEIGHT * (1 - sim)
+        out.setdefault(p, []).append(Substitute(cand, "", round(fluency, 4), round(sim, 4), round(score, 4)))
     for cands in out.values():
-        cands.sort(key=lambda c: -c[3])
+        cands.sort(key=lambda c: -c.score)
     return out
 
 
+def _bonds_kept(lm, tokens: list[str], rows: list[list[str]], positions: list[int]) -> np.ndarray:
+    """Per candidate row: whether it keeps the corpus-attested bigrams of the word it replaces.
+    When the corpus has seen the original word after its left neighbour (or before its right
+    one), the substitute must have been seen there too: the model's backoff scores an unseen
+    "strange loud" or "cutaneous would" too kindly, and this is the cheap test that it is not a
+    word of the same kind."""
+    ngram = lm.model.ngram
+    if ngram.order < 2:
+        return np.ones(len(rows), dtype=bool)
+    ids = np.array([[BOS] + [lm.vocab.id(t) for t in row] + [EOS] for row in [tokens] + rows], dtype=np.int64)
+    at = np.asarray(positions) + 1  # positions in the padded rows
+    rows_i = np.arange(1, len(ids))
+    kept = np.ones(len(rows), dtype=bool)
+    for a, b in ((at - 1, at), (at, at + 1)):  # the bigram on the left, then the one on the right
+        was = ngram.lookup(2, ids[0, a], ids[0, b]) >= 0
+        now = ngram.lookup(2, ids[rows_i, a], ids[rows_i, b]) >= 0
+        kept &= now | ~was
+    return kept
+
+
 def _sentence_logprobs(lm, sentences: list[list[str]]) -> np.ndarray:
-    """log10 P of each token list as one sentence (with its </s>), in one batched call."""
+    """(sentences, tokens + 1) log10 probabilities of each token of each token list (all of the
+    same length) as one sentence, its </s> last, in one batched call."""
     scores = lm._score_sentences(sentences)
-    lengths = np.array([len(s) + 1 for s in sentences])
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    return np.add.reduceat(scores.logprob.astype(np.float64), starts)
+    return scores.logprob.astype(np.float64).reshape(len(sentences), len(sentences[0]) + 1)
 
 
 def _same_case(candidate: str, original: str, vocab) -> str | None:
@@ -156,20 +240,19 @@ def _same_case(candidate: str, original: str, vocab) -> str | None:
     return candidate if vocab.id(candidate) > 2 else None
 
 
-def _substitute(lm, sentence, tokens, position, cand) -> Substitute:
-    word, fluency, similarity, score = cand
-    return Substitute(word, _rewrite(sentence, tokens, {position: word}), fluency, similarity, score)
+def _substitute(sentence, tokens, position, cand: Substitute) -> Substitute:
+    return dataclasses.replace(cand, text=_rewrite(sentence, tokens, _variant(tokens, {position: cand.word})))
 
 
-def _rewrite(sentence: str, tokens: list[str], changes: dict[int, str]) -> str:
-    """`sentence` with the tokens at the given positions replaced, the rest of the text as it was."""
+def _rewrite(sentence: str, tokens: list[str], new: list[str]) -> str:
+    """`sentence` with its tokens replaced by `new` where they differ, the rest of the text as it was."""
     offsets = token_offsets(sentence, tokens)
     out, last = [], 0
-    for p in sorted(changes):
+    for p in range(len(tokens)):
         a = offsets[p]
-        if a < 0:
-            continue  # a token the tokenizer reshaped: not found in the text as such
-        out += [sentence[last:a], changes[p]]
+        if new[p] == tokens[p] or a < 0:
+            continue  # unchanged, or a token the tokenizer reshaped (not in the text as such)
+        out += [sentence[last:a], new[p]]
         last = a + len(tokens[p])
     out.append(sentence[last:])
     return "".join(out)
