@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -63,3 +64,24 @@ def test_image_model_edge_inputs(tmp_path):
     Image.new("1", (20_000, 20_000)).save(big)
     with pytest.raises(InputError, match="at most|too large"):
         read_image(big)
+
+
+def test_an_empty_output_path_is_refused_before_training(tmp_path, monkeypatch):
+    import next_token.language_model as language_model
+
+    def never(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(language_model.LanguageModel, "train", never)
+    (tmp_path / "c.txt").write_text("The cat sat.\n")
+    res = CliRunner().invoke(main, ["train", str(tmp_path / "c.txt"), "-o", ""])
+    assert res.exit_code == 1 and "output path is empty" in res.output
+
+
+def test_library_warnings_print_as_one_line(tmp_path):
+    (tmp_path / "c.txt").write_text("The cat sat.\n")
+    res = subprocess.run([str(Path(sys.executable).parent / "ntp"), "train", str(tmp_path / "c.txt"), "-o",
+                          str(tmp_path / "m.ntp"), "-q"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert lines and all(line.startswith("Warning: could not estimate Kneser-Ney") for line in lines)

@@ -357,3 +357,47 @@ def test_pieces_of_an_empty_corpus_is_an_error(tmp_path):
     (tmp_path / "blank.txt").write_text(" \n\n", encoding="utf-8")
     with pytest.raises(CorpusError, match="empty"):
         _pieces(tmp_path, 10)
+
+
+# ---- sources that are not plain text files ------------------------------------------------------
+
+
+def test_a_device_is_refused_before_it_is_read():
+    with pytest.raises(CorpusError, match="not a file or a pipe"):
+        list(iter_texts("/dev/zero"))
+
+
+def test_a_pipe_named_on_the_command_line_is_read(tmp_path):
+    import os
+    import threading
+
+    fifo = tmp_path / "in.txt"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text("Piped text. It works.\n"))
+    writer.start()
+    assert [t for _, t in iter_texts(str(fifo))] == ["Piped text. It works.\n"]
+    writer.join()
+
+
+def test_a_pipe_inside_a_folder_is_skipped(tmp_path):
+    import os
+
+    (tmp_path / "a.txt").write_text("Real text.\n")
+    os.mkfifo(tmp_path / "b.txt")  # opening it would wait forever for a writer
+    assert [name for name, _ in iter_texts(tmp_path)] == [str(tmp_path / "a.txt")]
+
+
+@pytest.mark.parametrize("reader", ["whole", "pieces"])
+def test_a_nul_byte_far_into_a_file_is_refused(tmp_path, reader):
+    from next_token.text.corpus import iter_text_pieces
+
+    path = tmp_path / "mixed.txt"
+    path.write_bytes(b"Plain words. " * 1000 + b"\x00\x01binary")  # past the 8 KB sniff
+    read = (lambda: list(iter_texts(path))) if reader == "whole" else (lambda: list(iter_text_pieces(path)))
+    with pytest.raises(CorpusError, match="NUL character at character 13000"):
+        read()
+
+
+def test_a_lone_surrogate_in_python_text_is_refused():
+    with pytest.raises(CorpusError, match="lone surrogate"):
+        list(iter_texts(Text("Broken \ud800 text.")))

@@ -62,8 +62,10 @@ def train(sources, output, order, tokenizer, bpe_vocab_size, unbounded, memory, 
       ntp train web/ -o web.ntp --memory 4G --tmp /scratch
       ntp train shards/ -o web.ntp --scheduler tcp://head:8786
     """
+    from ..files import check_output_path
     from ..language_model import LanguageModel
 
+    check_output_path(output)  # before the work, not after it
     if workdir is not None and memory is None and not (workers or scheduler):
         raise click.UsageError("--tmp is for --memory builds")
     kwargs = dict(order=order, tokenizer=tokenizer, bpe_vocab_size=bpe_vocab_size, unbounded=unbounded,

@@ -32,6 +32,7 @@ import glob
 import gzip
 import os
 import re
+import stat
 import sys
 import unicodedata
 import zlib
@@ -110,6 +111,7 @@ class Document:
 
     def read(self) -> str:
         if self.text is not None:
+            _check_chars(self.text, self.name)
             return _clean(self.text)
         if self.path is None:
             return _read_stdin()
@@ -120,6 +122,7 @@ class Document:
         if cut not in _CUTS:
             raise ValueError(f"cut must be one of {', '.join(_CUTS)}, got {cut!r}")
         if self.text is not None:
+            _check_chars(self.text, self.name)
             yield _clean(self.text)  # already in memory: one piece
             return
         if self.path is None:
@@ -203,6 +206,7 @@ def _iter_source(source: Source) -> Iterator[Document]:
     if path.is_dir():
         yield from _iter_folder(path)
     elif path.exists():
+        _check_readable_kind(path)
         yield Document(str(path), path=str(path))
     elif _GLOB_CHARS.search(spec):
         matches = sorted(glob.glob(spec, recursive=True))
@@ -218,6 +222,14 @@ def _iter_source(source: Source) -> Iterator[Document]:
         raise CorpusError(f"no such file or folder: {spec!r}")
 
 
+def _check_readable_kind(path: Path) -> None:
+    """A named source must be a regular file or a pipe (`ntp train <(zcat x.gz)`): a device such
+    as /dev/zero or /dev/urandom would be read forever."""
+    mode = os.stat(path).st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+        raise CorpusError(f"{str(path)!r} is not a file or a pipe (a device or a socket): give text files")
+
+
 def _is_text_file_name(name: str) -> bool:
     if name.endswith(".gz"):
         name = name[:-3]
@@ -229,8 +241,10 @@ def _iter_folder(folder: Path) -> Iterator[Document]:
     for root, dirs, names in os.walk(folder):
         # Pruning in place stops os.walk from descending into hidden folders such as .git.
         dirs[:] = [d for d in dirs if not d.startswith(".")]
+        # Regular files only: a named pipe or a device in a folder would block or never end.
         files.extend(
-            Path(root, n) for n in names if not n.startswith(".") and _is_text_file_name(n)
+            Path(root, n) for n in names
+            if not n.startswith(".") and _is_text_file_name(n) and Path(root, n).is_file()
         )
     if not files:
         kinds = ", ".join(f"*{s}" for s in TEXT_SUFFIXES)
@@ -277,6 +291,7 @@ def _decoded_blocks(read, name: str) -> Iterator[str]:
         )
     base = 3 if head.startswith(b"\xef\xbb\xbf") else 0  # offset of `data` in the stream
     data = head[base:]
+    chars = 0  # characters yielded so far
     while True:
         block = read(_READ_BYTES)
         final = not block
@@ -292,6 +307,8 @@ def _decoded_blocks(read, name: str) -> Iterator[str]:
                 f"e.g. `iconv -f latin1 -t utf-8 in.txt > out.txt`"
             ) from exc
         if text:
+            _check_chars(text, name, chars)
+            chars += len(text)
             yield text
         if final:
             return
@@ -379,7 +396,9 @@ def _read_stdin() -> str:
     if buffer is not None:
         return _decode(buffer.read(), "<stdin>")
     # A text stream without a byte buffer (e.g. io.StringIO in tests) is already decoded.
-    return _clean(stream.read())
+    text = stream.read()
+    _check_chars(text, "<stdin>")
+    return _clean(text)
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -398,7 +417,25 @@ def _decode(data: bytes, name: str) -> str:
             f"(byte 0x{data[offset]:02x}) cannot be decoded. Convert the file to UTF-8 first, "
             f"e.g. `iconv -f latin1 -t utf-8 in.txt > out.txt`"
         ) from exc
+    _check_chars(text, name)
     return _clean(text)
+
+
+def _check_chars(text: str, name: str, offset: int = 0) -> None:
+    """Refuse text no model file could store faithfully: NUL characters past the binary sniff
+    (binary data inside a text file) and lone surrogates (only a `Text` built in Python can
+    hold them; they cannot be written as UTF-8)."""
+    i = text.find("\x00")
+    if i >= 0:
+        raise CorpusError(f"{name!r} has a NUL character at character {offset + i}: binary data inside "
+                          "a text file; give text files only")
+    bad = _SURROGATE.search(text)
+    if bad:
+        raise CorpusError(f"{name!r} has a lone surrogate (U+{ord(bad.group()):04X}) at character "
+                          f"{offset + bad.start()}: it is not text that UTF-8 can hold")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _clean(text: str) -> str:
