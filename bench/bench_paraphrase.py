@@ -19,7 +19,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from common import machine, stats  # noqa: E402
-
 from next_token import LanguageModel  # noqa: E402
 
 # (sentence, the word whose substitutes are listed): plain English of the kind the corpus holds,

@@ -25,7 +25,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from common import LARGE, SHARED, machine, stats, table  # noqa: E402
-
 from next_token import LanguageModel  # noqa: E402
 
 
