@@ -1,6 +1,7 @@
 """Text in and out: reading corpora, the built-in corpus, tokenizers, spacing and the vocabulary.
 
-    corpus     sources (files, folders, globs, .gz, stdin, Text) -> (name, text); sentence splitting
+    corpus     sources (files, folders, globs, .gz, stdin, Text) -> (name, text)
+    sentences  the sentence rule (and where each sentence starts, for attribution)
     builtin    the built-in corpus: Python's own documentation
     prose      documentation markup to prose sentences (what the built-in corpus keeps)
     tokenizer  the four kinds of tokens (word, char, whitespace, bpe), each answering for its facts
