@@ -23,6 +23,10 @@ runs on disk, merged and estimated in blocks (`ngram.external`, `ngram.blockwise
 file it gives is byte for byte the one the in-memory build gives. Without a budget, a corpus
 that clearly will not fit in the memory available is refused before any work, with a message
 suggesting one (`check_fits_in_memory`).
+
+This module is a little over 450 lines on purpose: the in-memory and the bounded-memory builds
+are two routes of one pipeline whose results must be byte-identical, and they read best side by
+side (each stage of one has its counterpart in the other).
 """
 
 from __future__ import annotations

@@ -20,6 +20,11 @@ so ranking within a level is ranking by stored probability: the exact top-k is t
 per-level top-k lists, where level L offers the children of h_L (best first, already sorted)
 minus the tokens claimed by a longer suffix. That costs O(k * levels + children of the claimed
 levels), never a scan of the vocabulary.
+
+`NgramModel` is one class, over 450 lines, on purpose: every query (top-k, distributions,
+scoring, the seen-continuation views decoding uses) reads the tables through the same few
+private readers, which packed.py overrides to answer the same queries from its compact layout.
+Splitting the queries apart would split those readers from their callers.
 """
 
 from __future__ import annotations

@@ -28,6 +28,9 @@ brute-force scan of `distribution` on this model. Sums to 1 hold exactly for flo
 
 Anything else that wants plain arrays (ARPA export, pruning) reads `keys`, `logprob`, `backoff`:
 lazy lists that decode an order the first time it is asked for.
+
+This module is over 450 lines on purpose: `pack` (the writer) and `PackedNgramModel` (the
+readers) are the two halves of one layout, and each reader mirrors one line of the writer.
 """
 
 from __future__ import annotations
