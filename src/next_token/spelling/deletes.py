@@ -81,6 +81,7 @@ def deletion_hashes(strings: Sequence[str], prefix_length: int,
 
 def expand_ranges(starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """All indices of the ranges [starts[r], stops[r]) end to end, and the range each came from."""
+    starts, stops = np.asarray(starts, dtype=np.int64), np.asarray(stops, dtype=np.int64)  # stored as uint32
     n = np.maximum(stops - starts, 0)
     total = int(n.sum())
     owner = np.repeat(np.arange(len(n)), n)
@@ -110,7 +111,7 @@ class DeletesIndex:
             raise InputError("max_distance must be 1..3 and prefix_length larger than it")
         words = list(words)
         M, lengths = encode(words)
-        ends = np.cumsum(lengths).astype(np.int64)
+        ends = np.cumsum(lengths).astype(np.uint32 if lengths.sum() < 2**32 else np.int64)
         chars = M[M != PAD].astype(np.uint32) if len(words) else np.zeros(0, np.uint32)
         rows, hashes, levels = deletion_hashes(words, prefix_length, max_distance)
         # One posting per (hash, word) with its fewest deletions: sort by hash, word, level.
@@ -120,7 +121,7 @@ class DeletesIndex:
         first[1:] = (hashes[1:] != hashes[:-1]) | (rows[1:] != rows[:-1])
         rows, hashes, levels = rows[first], hashes[first], levels[first]
         uniq, start = np.unique(hashes, return_index=True)
-        starts = np.append(start, len(hashes)).astype(np.int64)
+        starts = np.append(start, len(hashes)).astype(np.uint32 if len(hashes) < 2**32 else np.int64)
         return cls(chars, ends, uniq, starts, rows.astype(np.uint32), levels, prefix_length, max_distance)
 
     # ------------------------------------------------------------------ persistence

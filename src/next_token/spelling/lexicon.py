@@ -71,9 +71,10 @@ class Lexicon:
         keys = sorted(groups)
         K = len(keys)
         key_count = np.zeros(K, dtype=np.int64)
-        key_lower = np.full(K, -1, dtype=np.int64)
-        key_title = np.full(K, -1, dtype=np.int64)
-        key_best = np.full(K, -1, dtype=np.int64)
+        ids = np.int32 if len(tokens) < 2**31 else np.int64  # half the bytes of the file's lexicon tables
+        key_lower = np.full(K, -1, dtype=ids)
+        key_title = np.full(K, -1, dtype=ids)
+        key_best = np.full(K, -1, dtype=ids)
         for k, key in enumerate(keys):
             ids = groups[key]
             key_count[k] = counts[ids].sum()
