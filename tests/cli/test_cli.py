@@ -24,7 +24,7 @@ It was a cold night. It was late, and the dog slept. In the morning the sun rose
 HELD_OUT = "The cat sat on the log. The dog was warm.\n"
 
 COMMANDS = ["train", "predict", "complete", "generate", "score", "eval", "repl", "info", "demo", "serve",
-            "arpa", "arpa export", "arpa import"]
+            "arpa", "arpa export", "arpa import", "search", "similar", "analogy", "paraphrase", "spell", "correct"]
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,15 @@ with `--json`, and turns bad input into a one-line error and a non-zero exit sta
     options      shared options, model loading, output helpers
     model_files  train, info, arpa
     query        predict, complete, generate, score, eval
+    lookup       search, similar, analogy, paraphrase
+    spelling     spell, correct
     interactive  repl, serve, demo
     export       prune, export web
 """
 
 from __future__ import annotations
+
+import warnings
 
 import click
 
@@ -22,8 +26,10 @@ from ..files import exit_on_sigterm
 from .export import export, prune
 from .group import NtpGroup
 from .interactive import demo, repl, serve
+from .lookup import analogy, paraphrase, search, similar
 from .model_files import arpa, info, train
 from .query import complete, eval_, generate, predict, score
+from .spelling import correct, spell
 
 
 @click.group(cls=NtpGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,11 +45,15 @@ def main():
       ntp repl -m books.ntp                      try prompts interactively
     """
     exit_on_sigterm()  # so that an interrupted save removes its temporary file
+    warnings.showwarning = _one_line_warning
 
 
-for command in (train, predict, complete, generate, score, eval_, repl, info, arpa, serve, demo, prune, export):
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Library warnings (e.g. Kneser-Ney's fallback discounts on a tiny text) as one line for a
+    person, not Python's file:line and source echo."""
+    click.echo(f"Warning: {message}", err=True)
+
+
+for command in (train, predict, complete, generate, score, eval_, repl, info, arpa, serve, demo, prune, export,
+                search, similar, analogy, paraphrase, spell, correct):
     main.add_command(command)
-
-
-if __name__ == "__main__":  # python -m next_token.cli
-    main()

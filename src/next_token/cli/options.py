@@ -80,7 +80,14 @@ def read_text(file: str | None, text: str | None, what: str) -> str:
         raise click.UsageError(f"give the {what} as a FILE (or - for standard input) or with --text, not both")
     if text is not None:
         return text
-    return "\n\n".join(t for _, t in iter_texts([file]))
+    from ..errors import CorpusError
+
+    try:
+        return "\n\n".join(t for _, t in iter_texts([file]))
+    except CorpusError as e:
+        if "the corpus is empty" in str(e):  # the training wording does not fit here
+            raise CorpusError(f"the {what} is empty: {file} holds no text") from None
+        raise
 
 
 def human_int(n) -> str:
