@@ -212,3 +212,179 @@ def test_the_page_asks_for_the_api_key_once_and_uses_it(browser, page_url):
         assert len(dialogs) == 1 and "API key" in dialogs[0]
         assert "order 3" in pg.locator("#model").inner_text()  # /api/info got the key too
         context.close()
+
+
+# ---- search and spelling: shown only for a model that has them ---------------------------------
+
+GHOST_LINES = ["He came from the house. She went from the garden to the house.",
+               "They walked from the town. The ghost lived in the house.",
+               "Their house was old. There was a ghost in their garden.",
+               "Christine sang at the opera house. Raoul loved Christine."]
+
+
+@pytest.fixture(scope="module")
+def ghost_url(tmp_path_factory):
+    """A server whose model has a corpus index and a lexicon, trained from a file (its hits say
+    ghosts.txt:line)."""
+    folder = tmp_path_factory.mktemp("ghosts")
+    (folder / "ghosts.txt").write_text("\n".join(GHOST_LINES * 20) + "\n")
+    lm = LanguageModel.train([folder / "ghosts.txt"], order=3, discount_fallback="ignore")
+    assert lm.info()["index"] and lm.info()["spelling"]
+    with running_server(lm) as url:
+        yield url, lm
+
+
+@pytest.fixture
+def ghost_page(browser, ghost_url):
+    url, _ = ghost_url
+    context = browser.new_context(viewport={"width": 900, "height": 900})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(url + "/")
+    pg.wait_for_selector("#search-box")
+    pg.wait_for_selector("#spelling")
+    yield pg
+    context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def wait_for_value(page, value: str) -> None:
+    page.wait_for_function("v => document.querySelector('#text').value === v", arg=value, timeout=5000)
+
+
+def test_the_search_box_shows_hits_pages_and_neighbours(ghost_page, ghost_url, tmp_path):
+    _, lm = ghost_url
+    want = lm.search("the ghost", ignore_case=True, limit=20, context=10)
+    assert want.count == 20
+    ghost_page.fill("#search-phrase", "the ghost")
+    ghost_page.press("#search-phrase", "Enter")
+    ghost_page.wait_for_selector("#search-hits li")
+    assert ghost_page.inner_text("#search-count") == "20 occurrences of “the ghost”"
+    hits = ghost_page.locator("#search-hits li")
+    assert hits.count() == 10
+    assert hits.locator(".where").all_inner_texts() == [f"ghosts.txt:{h.line}" for h in want.hits[:10]]
+    assert hits.locator("mark").all_inner_texts() == ["The ghost"] * 10
+    assert hits.first.locator(".kwic").inner_text().startswith(want.hits[0].before)
+    # the words around the phrase, with their counts; the source's full name in the tooltip
+    assert "lived" in ghost_page.inner_text("#search-after")
+    assert hits.first.locator(".where").get_attribute("title") == want.hits[0].source
+    ghost_page.screenshot(path=str(tmp_path / "search.png"))
+
+    ghost_page.click("#search-more")
+    ghost_page.wait_for_function("() => document.querySelectorAll('#search-hits li').length === 20", timeout=5000)
+    assert hits.locator(".where").all_inner_texts() == [f"ghosts.txt:{h.line}" for h in want.hits]
+    assert ghost_page.locator("#search-more").is_hidden()
+
+    ghost_page.fill("#search-phrase", "the unicorn")
+    ghost_page.press("#search-phrase", "Enter")
+    ghost_page.wait_for_function(
+        "() => document.querySelector('#search-count').textContent.includes('not in the training text')", timeout=5000)
+    assert hits.count() == 0
+
+
+def test_a_typo_then_space_is_autocorrected_and_undo_restores_it(ghost_page, tmp_path):
+    box = ghost_page.locator("#text")
+    box.click()
+    box.press_sequentially("The gohst ", delay=20)
+    wait_for_value(ghost_page, "The ghost ")
+    note = ghost_page.locator("#autocorrect-note")
+    assert note.inner_text() == "autocorrected “gohst” → “ghost” (undo)"
+    assert ghost_page.evaluate("document.querySelector('#text').selectionStart") == len("The ghost ")
+    ghost_page.screenshot(path=str(tmp_path / "autocorrected.png"))
+
+    box.press("Control+z")  # right after the correction, Ctrl+Z undoes it
+    wait_for_value(ghost_page, "The gohst ")
+    assert "kept" in note.inner_text()
+
+    # a word restored is left alone from then on; another typo is corrected, and undone by the link
+    box.press_sequentially("lived in the hosue.", delay=20)
+    wait_for_value(ghost_page, "The gohst lived in the house.")
+    assert ghost_page.locator("#autocorrect-undo").is_visible()
+    box.press_sequentially(" The", delay=20)  # typing on: the link still undoes it, Ctrl+Z no longer does
+    ghost_page.click("#autocorrect-undo")
+    wait_for_value(ghost_page, "The gohst lived in the hosue. The")
+    assert ghost_page.evaluate("document.activeElement.id") == "text"
+    assert ghost_page.evaluate("document.querySelector('#text').selectionStart") == len("The gohst lived in the hosue. The")
+
+
+def test_a_flagged_word_is_underlined_and_fixed_by_a_click(ghost_page, tmp_path):
+    box = ghost_page.locator("#text")
+    box.click()
+    # not typed key by key: no autocorrect, the check after the pause flags the words; the emoji
+    # (two UTF-16 units, one code point) tests that the page places them with JavaScript's offsets
+    box.fill("😀 He came form the hosue.")
+    ghost_page.wait_for_function("() => document.querySelectorAll('#misspellings button').length === 2", timeout=5000)
+    assert ghost_page.locator("#misspellings button").all_inner_texts() == ["form → from", "hosue → house"]
+    assert ghost_page.locator(".editor .mirror mark").all_inner_texts() == ["form", "hosue"]
+    assert ghost_page.inner_text("#spelling-status") == "2 possible misspellings:"
+    # the underline sits under the word: the mirror's mark and the textarea's text line up
+    mark = ghost_page.locator(".editor .mirror mark").nth(1).bounding_box()
+    area = box.bounding_box()
+    assert area["x"] < mark["x"] < area["x"] + area["width"] and area["y"] < mark["y"] < area["y"] + 60
+    ghost_page.screenshot(path=str(tmp_path / "flagged.png"))
+
+    box.press("Home")  # the caret before the fixed word: it stays there
+    ghost_page.locator("#misspellings button", has_text="hosue").click()
+    wait_for_value(ghost_page, "😀 He came form the house.")
+    assert ghost_page.evaluate("document.querySelector('#text').selectionStart") == 0
+    assert ghost_page.evaluate("document.activeElement.id") == "text"
+    ghost_page.wait_for_function("() => document.querySelectorAll('#misspellings button').length === 1", timeout=5000)
+    assert ghost_page.locator(".editor .mirror mark").all_inner_texts() == ["form"]
+
+
+def test_autocorrect_can_be_turned_off_and_stays_off(ghost_page):
+    checkbox = ghost_page.locator("#autocorrect")
+    assert checkbox.is_checked()
+    checkbox.uncheck()
+    box = ghost_page.locator("#text")
+    box.click()
+    box.press_sequentially("The gohst ", delay=20)
+    ghost_page.wait_for_selector("#misspellings button", timeout=5000)  # flagged, not replaced
+    assert box.input_value() == "The gohst "
+    ghost_page.reload()
+    ghost_page.wait_for_selector("#spelling")
+    assert not ghost_page.locator("#autocorrect").is_checked()
+    ghost_page.locator("#autocorrect").check()  # the browser context is the test's own: leave it tidy
+
+
+def test_a_typo_match_among_the_suggestions_is_marked(ghost_page, ghost_url):
+    _, lm = ghost_url
+    box = ghost_page.locator("#text")
+    box.click()
+    box.press_sequentially("Chirs", delay=20)
+    want = lm.predict("", k=8, prefix="Chirs")
+    assert want[0].token == "Christine" and want[0].distance == 1
+    ghost_page.wait_for_function("() => document.querySelector('#mode').textContent.includes('Chirs')", timeout=5000)
+    assert suggestion_labels(ghost_page) == ["Christine"]
+    typo = ghost_page.locator("#suggestions li").first.locator(".typo")
+    assert typo.is_visible() and typo.inner_text() == "≈"
+    assert "1 edit from “Chirs”" in typo.get_attribute("title")
+    for _ in range(3):
+        box.press("Backspace")
+    box.press_sequentially("ri", delay=20)  # "Chri": an exact beginning, no mark
+    ghost_page.wait_for_function(
+        "() => { const t = document.querySelector('#suggestions li .typo');"
+        " return t && t.hidden && document.querySelector('#mode').textContent.includes('Chri'); }", timeout=5000)
+    assert suggestion_labels(ghost_page)[0] == "Christine"
+
+
+def test_a_model_without_index_or_spelling_shows_neither(browser):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lm = LanguageModel.train([Text(CORPUS)], order=3, index=False, spelling=False)
+    with running_server(lm) as url:
+        context = browser.new_context()
+        pg = context.new_page()
+        requests: list[str] = []
+        pg.on("request", lambda r: requests.append(r.url))
+        pg.goto(url + "/")
+        pg.wait_for_function("() => document.querySelector('#model').textContent.includes('order 3')", timeout=5000)
+        box = pg.locator("#text")
+        box.click()
+        box.press_sequentially("The cta ", delay=20)
+        wait_for_first_suggestion(pg, lm.predict("The cta ", k=8)[0].token)
+        for selector in ("#search-box", "#spelling", ".editor", "#autocorrect"):
+            assert pg.locator(selector).count() == 0, selector
+        assert not [r for r in requests if "/api/search" in r or "/api/correct" in r]
+        context.close()

@@ -9,6 +9,8 @@ web autocomplete page.
     POST /api/completions   k alternative continuations with their probabilities
     POST /api/generate      sampled text; {"stream": true} sends it as server-sent events
     POST /api/score         log10 probability and perplexity of a text, token by token
+    POST /api/search, /api/similar, /api/analogy, /api/paraphrase, /api/correct, /api/suggest
+                            the corpus index, word vectors and spelling (lookup_routes.py)
     POST /v1/completions    OpenAI's completions API (openai_completions.py)
     POST /v1/chat/completions  OpenAI's chat API (openai_chat.py, chat_template.py)
     GET  /v1/models         OpenAI's model list (openai_models.py)
@@ -43,6 +45,7 @@ from .api_keys import ApiKeys, clean_keys
 from .body_limit import BodySizeLimit
 from .budget import RequestBudgets
 from .http_errors import ApiError, check_max, check_text, install_error_handlers, stream_error
+from .lookup_routes import lookup_router
 from .openai_chat import chat_router
 from .openai_common import Served
 from .openai_completions import completions_router
@@ -286,7 +289,7 @@ def create_app(model, *, limits: Limits | None = None, model_threads: int | None
         }
 
     served = Served(current, runner, limits, model_id)
-    for router in (models_router, completions_router, chat_router):
+    for router in (models_router, completions_router, chat_router, lookup_router):
         app.include_router(router(served))
 
     # ---- page --------------------------------------------------------------------------------

@@ -30,6 +30,14 @@ class Limits:
     are /api/complete and /api/completions, 0.15 s at most). n=16 x 1,000 tokens (80 s before) is
     over max_total_tokens.
 
+    Lookup and spelling (lookup_routes.py): a search phrase is at most `max_search_chars`, a page
+    of hits at most `max_search_hits` with `max_search_context` tokens either side; a text to
+    spell-check at most `max_correct_chars` (every word of it is judged, unlike a prompt, of which
+    the model reads the end); a word at most `max_word_chars`, a sentence to paraphrase
+    `max_sentence_chars`; k at most `max_k`, paraphrases at most `max_completions`. On the Python
+    documentation (240,000 tokens, order 5), correcting 10,000 characters takes 0.01-0.03 s and
+    searching "the" (16,000 hits, 100 returned with 50 tokens either side) 0.02 s.
+
     Time: `request_timeout` is each request's budget from its arrival to its last byte, waiting
     included (budget.py): past it, model work stops within a token and the request ends with a
     504 (or, if it never got to the model, a 503), a stream with an error event. At most
@@ -54,6 +62,12 @@ class Limits:
     max_stop: int = 4
     max_stop_chars: int = 100
     max_logprobs: int = 5
+    max_search_chars: int = 1000  # a phrase to search for (the model takes at most 64 tokens of it)
+    max_search_hits: int = 100  # hits per page of /api/search
+    max_search_context: int = 50  # tokens of text either side of a hit
+    max_correct_chars: int = 10_000  # text to spell-check in one request (/api/correct)
+    max_word_chars: int = 100  # a word for /api/similar, /api/analogy, /api/suggest, /api/paraphrase
+    max_sentence_chars: int = 1000  # a sentence to paraphrase
     request_timeout: float = 10.0  # seconds
     max_queue: int = 64  # requests waiting for the model's long lane
     max_predict_queue: int = 256  # predictions waiting for theirs
