@@ -329,7 +329,7 @@ class LanguageModel(Writing, Scoring, Lookup, Spelling):
             "tokenizer": self.tokenizer.name,
             "unbounded": self.model.corpus_index is not None,
             "index": self.index is not None,
-            "spelling": self.lexicon is not None,
+            "spelling": not self.tokenizer.space_in_token,  # word models correct (a lexicon is made if none is stored)
             "vectors": self.vectors is not None,
             "package_version": __version__,
             "path": self.path,

@@ -370,9 +370,9 @@ def test_a_typo_match_among_the_suggestions_is_marked(ghost_page, ghost_url):
 
 
 def test_a_model_without_index_or_spelling_shows_neither(browser):
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # a character model has no words to correct
         warnings.simplefilter("ignore")
-        lm = LanguageModel.train([Text(CORPUS)], order=3, index=False, spelling=False)
+        lm = LanguageModel.train([Text(CORPUS)], order=3, tokenizer="char", index=False)
     with running_server(lm) as url:
         context = browser.new_context()
         pg = context.new_page()

@@ -239,7 +239,16 @@ def test_info_says_which_parts_the_model_has(client, vclient, bare_client):
 
     assert parts(client) == {"index": True, "spelling": True, "vectors": False}
     assert parts(vclient)["vectors"] is True
-    assert parts(bare_client["words"]) == {"index": False, "spelling": False, "vectors": False}
+    # a word model trained without a stored lexicon still corrects (one is made on first use)
+    assert parts(bare_client["words"]) == {"index": False, "spelling": True, "vectors": False}
+    assert parts(bare_client["chars"])["spelling"] is False
+
+
+def test_open_end_judges_the_last_word_without_a_full_stop(client):
+    typed = "He came from the hosue "
+    assert client.post("/api/correct", json={"text": typed}).json()["edits"] == []  # as if it ended there
+    edits = client.post("/api/correct", json={"text": typed, "open_end": True}).json()["edits"]
+    assert [(e["original"], e["replacement"]) for e in edits] == [("hosue", "house")]
 
 
 LONG_WORD = "w" * (Limits().max_word_chars + 1)

@@ -42,3 +42,10 @@ def test_character_models_cannot_correct():
     assert lm.lexicon is None
     with pytest.raises(InputError, match="word model"):
         lm.correct("teh house")
+
+
+def test_open_end_is_for_text_still_being_typed(pair):
+    lm, _ = pair
+    assert lm.correct("He came from the hosue").text == "He came from the hosue"  # "hosue </s>" ties
+    assert lm.correct("He came from the hosue", open_end=True).text == "He came from the house"
+    assert lm.correct("He came from the hosue.", open_end=True).text == "He came from the house."

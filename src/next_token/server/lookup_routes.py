@@ -148,7 +148,7 @@ def lookup_router(served: Served) -> APIRouter:
         model = served.model
 
         def work() -> dict:
-            fixed = model.correct(req.text)
+            fixed = model.correct(req.text, open_end=req.open_end)
             js = utf16_offsets(req.text, [x for e in fixed.edits for x in (e.start, e.end)])
             edits = [{"start": e.start, "end": e.end, "start_utf16": js[e.start], "end_utf16": js[e.end],
                       "original": e.original, "replacement": e.replacement, "confidence": float(e.confidence)}

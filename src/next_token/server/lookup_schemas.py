@@ -48,6 +48,8 @@ class ParaphraseRequest(_Strict):
 
 class CorrectRequest(_Strict):
     text: str = Field(..., description="The text to check (at most limits.max_correct_chars).")
+    open_end: bool = Field(False, description="The text is still being typed: its end is not taken for the end "
+                           "of a sentence (so the last word is judged without a full stop after it).")
 
 
 class SuggestRequest(_Strict):

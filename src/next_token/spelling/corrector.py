@@ -135,8 +135,10 @@ class Corrector:
 
     # ------------------------------------------------------------------ public
 
-    def correct(self, text: str) -> Correction:
-        """The corrected text and its edits (character offsets into `text`)."""
+    def correct(self, text: str, open_end: bool = False) -> Correction:
+        """The corrected text and its edits (character offsets into `text`). With `open_end`, the
+        text is still being written: its last sentence is not scored as ending where the text
+        ends (an autocorrector judging the word just typed must not expect a full stop after it)."""
         if not isinstance(text, str):
             raise InputError(f"the text must be a string, got {type(text).__name__}")
         if len(text) > MAX_TEXT:
@@ -144,7 +146,7 @@ class Corrector:
         sents = self.judge.sentences(text)
         flat = [t for s in sents for t in s]
         offsets = token_offsets(text, flat)
-        changes = self._correct_tokens(sents)
+        changes = self._correct_tokens(sents, open_end)
         out, edits, last = [], [], 0
         for j, new, conf in changes:
             a = offsets[j]
@@ -327,8 +329,9 @@ class Corrector:
 
     # ------------------------------------------------------------------ decisions
 
-    def _correct_tokens(self, sents: list[list[str]]) -> list[tuple[int, str, float]]:
-        """(flat token number, replacement, confidence) of every change, in order."""
+    def _correct_tokens(self, sents: list[list[str]], open_end: bool = False) -> list[tuple[int, str, float]]:
+        """(flat token number, replacement, confidence) of every change, in order. With
+        `open_end`, the last sentence's </s> is not scored."""
         if not sents:
             return []
         s = self.settings
@@ -340,6 +343,8 @@ class Corrector:
         stream_pos = np.arange(len(flat)) + 2 * sent_of + 1  # <s> and </s> around each sentence
         S = self.judge.encode(sents)
         sent_end = (np.cumsum(lens + 2) - 1)[sent_of]  # where each token's </s> is
+        if open_end:
+            sent_end[sent_of == len(sents) - 1] -= 1  # windows stop before the last </s>
         # Tokens with candidates, and each one's form data.
         cand_tok = np.array([j for j, t in enumerate(flat) if len(forms[t].ids)], dtype=np.int64)
         if len(cand_tok) == 0:

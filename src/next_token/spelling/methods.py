@@ -43,11 +43,12 @@ class Spelling:
                     self.__dict__["_corrector"] = corrector
         return corrector
 
-    def correct(self, text: str):
+    def correct(self, text: str, open_end: bool = False):
         """`text` with its misspellings corrected in context, and the edits (`spelling.Correction`:
         .text, .edits with character offsets, the original, the replacement and a confidence).
-        Unknown words that look like names or code are left alone."""
-        return self.corrector.correct(text)
+        Unknown words that look like names or code are left alone. `open_end=True` for text
+        still being typed: its end is not taken for the end of a sentence."""
+        return self.corrector.correct(text, open_end)
 
     def suggest(self, word: str, context: str = "", k: int = 5, right_context: str = "") -> list:
         """The k likeliest intended words for `word` typed after `context` (and before

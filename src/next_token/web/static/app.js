@@ -676,6 +676,12 @@ function spellingPanel(backend, textEl, onTextChanged) {
 
   // ---- checking the text
 
+  /** Whether `text` stops mid-sentence (being typed): then its end is not scored as a sentence
+   *  end, or "He came from the hosue " would keep "hosue" until a full stop is typed. */
+  function openEnd(text) {
+    return !/[.!?]["'”’)\]]*\s*$/.test(text);
+  }
+
   function scheduleCheck() {
     clearTimeout(timer);
     timer = setTimeout(check, SPELL_DEBOUNCE_MS);
@@ -687,7 +693,7 @@ function spellingPanel(backend, textEl, onTextChanged) {
     controller?.abort();
     controller = new AbortController();
     try {
-      const found = sent.text.trim() ? await backend.correct({ text: sent.text }, controller.signal) : { edits: [] };
+      const found = sent.text.trim() ? await backend.correct({ text: sent.text, open_end: openEnd(sent.text) }, controller.signal) : { edits: [] };
       // an answer about a text that has changed since is dropped: the change scheduled a new check
       if (textEl.value.slice(sent.base, sent.base + sent.text.length) !== sent.text) return;
       flags = found.edits.map((e) => ({ ...e, start: sent.base + e.start_utf16, end: sent.base + e.end_utf16 }));
@@ -709,7 +715,7 @@ function spellingPanel(backend, textEl, onTextChanged) {
     const sent = textAround(value, start, boundary + 1, SPELL_BEFORE, 0);
     let found;
     try {
-      found = await backend.correct({ text: sent.text });
+      found = await backend.correct({ text: sent.text, open_end: openEnd(sent.text) });
     } catch {
       return; // the next check reports what is wrong
     }
