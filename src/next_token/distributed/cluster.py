@@ -41,8 +41,10 @@ def connect(workers: int | None = None, scheduler: str | None = None, processes:
         return
     if workers < 1:
         raise InputError(f"workers must be at least 1, got {workers}")
+    # The scheduler serves its HTTP routes even without a dashboard, by default on 8787; a second
+    # cluster on the machine would then warn that the port is taken, so it takes any free port.
     cluster = dd.LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=processes,
-                              dashboard_address=None)
+                              dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"})
     client = dd.Client(cluster)
     try:
         yield client
