@@ -88,7 +88,7 @@ def main() -> None:
         n = len(text.split()) or 1  # whitespace tokens: one per space-separated piece
         per_tok.append(us / n)
         n_tok.append(n)
-    add("complete(prompt) (greedy, no-repeat-3, to </s>)", "per token", per_tok,
+    add("complete(prompt) (beam search, best completion, to </s>)", "per token", per_tok,
         f"({np.mean(n_tok):.1f} tokens per completion)")
 
     per_tok, per_call = [], []
@@ -101,10 +101,12 @@ def main() -> None:
     add("completions(prompt, k=5)", "per token", per_tok, "(tokens of the best completion)")
 
     for label, kw in [
-        ("generate(max_tokens=50, temperature=1) (full distribution)", {}),
+        ("generate(max_tokens=50, temperature=1) (default: seen continuations)", {}),
         ("generate(max_tokens=50, top_k=40)", {"top_k": 40}),
         ("generate(max_tokens=50, top_p=0.9)", {"top_p": 0.9}),
         ("generate(max_tokens=50, temperature=0) (greedy)", {"temperature": 0.0}),
+        ("generate(..., decoding='smoothed') (the full distribution)", {"decoding": "smoothed"}),
+        ("generate(..., decoding='smoothed', top_p=0.9)", {"decoding": "smoothed", "top_p": 0.9}),
     ]:
         per_tok = []
         for i, p in enumerate(prompts[: max(20, len(prompts) // 4)]):
