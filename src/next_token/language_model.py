@@ -290,7 +290,7 @@ class LanguageModel(Writing, Scoring, Lookup, Spelling):
 
         This order is also what the faces show. Ranking what the corpus showed after the context
         first would put "same" before "," after "but the", but on held-out books text it lowers
-        top-1 accuracy (21.04% -> 20.41%) and keystroke savings (bench/bench_eval.py --rankings).
+        top-1 accuracy (21.20% -> 20.55%) and keystroke savings (bench/bench_eval.py --rankings).
         """
         k = check_int(k, "k", 1, MAX_K)
         ctx = self.context_ids(context)

