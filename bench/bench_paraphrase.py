@@ -72,8 +72,8 @@ def main() -> None:
         if not found:
             print("- (no paraphrase fluent enough)")
         subs = lm.substitutes(sentence, word, k=5)
-        print(f"- substitutes for *{word}*: " + ", ".join(
-            f"{s.word} ({s.fluency:+.1f}, cos {s.similarity:.2f})" for s in subs) + "\n")
+        print(f"- substitutes for *{word}*: " + (", ".join(
+            f"{s.word} ({s.fluency:+.1f}, cos {s.similarity:.2f})" for s in subs) or "(none fluent and close enough)") + "\n")
     med, p99 = stats(times)
     print(f"paraphrase(): median {med * 1e3:.1f} ms, p99 {p99 * 1e3:.1f} ms per sentence")
 

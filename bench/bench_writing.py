@@ -224,6 +224,27 @@ def cost(lm):
     return rows
 
 
+# What a new user might type at `ntp demo`'s prompt after the three prompts it shows itself.
+DEMO_MORE = ("To open a file", "The default value is", "An exception is raised", "This method returns",
+             "A list of", "The return value", "If the argument is", "Python", "The module",
+             "Use this function to", "Note that", "In this case", "The following example",
+             "When the", "It is", "The string", "Each thread")
+
+
+def demo_outputs(k: int = 5) -> list[str]:
+    """What `ntp demo` prints for each prompt (its best completion and top next words), on the
+    built-in model, for the three prompts it shows and seventeen more."""
+    from next_token.cli.interactive import DEMO_PROMPTS_DEFAULT
+
+    lm = LanguageModel.default()
+    lines = []
+    for p in (*DEMO_PROMPTS_DEFAULT, *DEMO_MORE):
+        best = lm.completions(p, k=4)
+        nxt = ", ".join(f"{q.token} {q.probability:.2f}" for q in lm.predict(p, k=k))
+        lines.append(f"- {p}**{best[0].text if best else ''}** (next: {nxt})")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--samples", type=int, default=300, help="sentences per generator")
@@ -295,6 +316,10 @@ def main() -> None:
 
     say("\n## 4. Generation cost per token (books model, 1,000 tokens after each prompt)\n")
     say(table(["decoding", "after 20 chars", "after 10,000 chars", "ratio", "10,000 tokens"], cost(lm)))
+    say("\n## 5. What `ntp demo` shows on the built-in model (Python's docs), 20 prompts\n")
+    say("The prompt, the completion in bold (the best of `completions(k=4)`), the top 5 next tokens.\n")
+    for line in demo_outputs():
+        say(line)
     if args.out:
         args.out.write_text("\n".join(out_lines) + "\n", encoding="utf-8")
 

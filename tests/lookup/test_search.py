@@ -72,6 +72,19 @@ def test_every_hit_is_real_and_every_occurrence_is_found(tokens):
     assert [h.position for h in found.hits] == want
 
 
+@given(st.lists(st.sampled_from(words), min_size=1, max_size=3))
+@settings(max_examples=150, deadline=None)
+def test_ignoring_case_finds_every_occurrence_in_any_case(tokens):
+    phrase = LM.tokenizer.detokenize(tokens)
+    found = search(INDEX, LM.vocab, LM.tokenizer, phrase, limit=1000, ignore_case=True)
+    lower = [LM.vocab.tokens[i].lower() for i in STREAM.tolist()]
+    want_words = [t.lower() for t in found.tokens]  # the phrase as searched (sentence marks included)
+    n = len(want_words)
+    want = [i for i in range(len(lower) - n + 1) if lower[i : i + n] == want_words]
+    assert found.count == len(want)
+    assert [h.position for h in found.hits] == want
+
+
 def test_unknown_words_and_bad_input():
     assert search(INDEX, LM.vocab, LM.tokenizer, "zebra").count == 0
     for bad in ("", "  "):
