@@ -174,3 +174,33 @@ def test_a_deeply_nested_header_is_a_typed_error(original, tmp_path):
     path.write_bytes(PREFIX.pack(b"NTPMODEL", version, zlib.crc32(header), length) + header
                      + data[PREFIX.size + length:])
     assert outcome(path, want) == "error"
+
+
+@pytest.mark.parametrize("change", ["signedness", "shape"])
+def test_every_array_read_as_another_type_or_shape_is_refused(original, tmp_path, change):
+    """The same bytes read as another dtype of the same size ('<u8' keys as '<i8') or in another
+    shape are the subtlest forgery: the bytes' checksum still matches. Each array's is seeded
+    with its name, dtype and shape, so every such header fails."""
+    data, want = original
+    doc = header_of(data)
+    path = tmp_path / "retyped.ntp"
+    swap = {"u": "i", "i": "u", "f": "i"}
+    tried = 0
+    for name, t in doc["arrays"].items():
+        forged = json.loads(json.dumps(doc))
+        a = forged["arrays"][name]
+        if change == "signedness":
+            if a["dtype"][1] not in swap:
+                continue
+            a["dtype"] = a["dtype"][0] + swap[a["dtype"][1]] + a["dtype"][2:]
+        else:
+            if len(a["shape"]) != 1 or a["shape"][0] % 2:
+                continue
+            a["shape"] = [2, a["shape"][0] // 2]
+        damaged = with_header(data, forged)
+        if damaged is None:
+            continue
+        path.write_bytes(damaged)
+        assert outcome(path, want) == "error", name
+        tried += 1
+    assert tried > 10

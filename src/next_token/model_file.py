@@ -46,7 +46,7 @@ from .errors import ModelFileError
 from .files import atomic_write
 
 MAGIC = b"NTPMODEL"
-FORMAT_VERSION = 3  # 2 added a CRC-32 per array, 3 seeds it with the array's name; 1 and 2 are still read
+FORMAT_VERSION = 3  # 2 added a CRC-32 per array, 3 seeds it with the array's name, dtype and shape; 1, 2 still read
 VERIFY_AUTO_BYTES = 32 << 20
 _DTYPES = frozenset(np.dtype(t).str for t in ("u1", "u2", "u4", "u8", "i1", "i2", "i4", "i8", "f4", "f8", "?")
                     ) | frozenset(np.dtype(t).newbyteorder("<").str for t in ("u2", "u4", "u8", "i2", "i4", "i8", "f4", "f8"))
@@ -77,7 +77,7 @@ def write_model_file(
         ordered.append((name, a))
     # Offsets depend on the header length, which depends on the offsets: lay out twice.
     header_len_guess = 0
-    crcs = {name: _crc32(a, _name_seed(name)) for name, a in ordered}
+    crcs = {name: _crc32(a, _array_seed(name, a.dtype.str, a.shape)) for name, a in ordered}
     for _ in range(3):
         pos = _aligned(_PREFIX.size + header_len_guess)
         for name, a in ordered:
@@ -123,10 +123,11 @@ def _slices(a: np.ndarray):
             mm.madvise(mmap.MADV_DONTNEED, lo, offset + len(piece) - lo)
 
 
-def _name_seed(name: str) -> int:
-    """The CRC an array's checksum starts from (format 3): its name's, so that two tables whose
-    entries were swapped in the header fail their checks instead of loading as each other."""
-    return zlib.crc32(name.encode())
+def _array_seed(name: str, dtype: str, shape) -> int:
+    """The CRC an array's checksum starts from (format 3): that of its name, dtype and shape, so
+    that a header whose entries were swapped, or which reads the same bytes as another type
+    ('<u8' keys as '<i8') or another shape, fails the check instead of loading as something else."""
+    return zlib.crc32(json.dumps([name, dtype, [int(n) for n in shape]]).encode())
 
 
 def _crc32(a: np.ndarray, crc: int = 0) -> int:
@@ -214,7 +215,7 @@ def read_model_file(
     for name, t in table.items():
         dtype = np.dtype(t["dtype"])
         count = t["nbytes"] // dtype.itemsize
-        seed = _name_seed(name) if version >= 3 else 0
+        seed = _array_seed(name, t["dtype"], t["shape"]) if version >= 3 else 0
         if verify and "crc32" in t and zlib.crc32(memoryview(buf)[t["offset"] : t["offset"] + t["nbytes"]], seed) != t["crc32"]:
             raise ModelFileError(f"{path} is corrupted (the checksum of array {name!r} does not match)")
         a = np.frombuffer(buf, dtype=dtype, count=count, offset=t["offset"]) if count else np.empty(0, dtype)
