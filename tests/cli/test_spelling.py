@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from next_token import cli
-from next_token.cli.spelling import _line_columns
+from next_token.cli.spelling import _line_columns, _without_code
 from next_token.language_model import LanguageModel
 
 pytestmark = pytest.mark.filterwarnings("ignore::next_token.ngram.kneser_ney.DiscountFallbackWarning")
@@ -143,6 +143,24 @@ def test_spell_as_a_real_process(model, files):
     assert p.returncode == 0 and p.stdout == ""
 
 
+def test_spell_skips_markdown_code_in_place(model, files):
+    md = ("The cta slept in `the feild` barn.\n```\nnaer feild cta\n```\n"
+          "A horse ran to the feild ``with `naer` inside``.\n~~~python\ncta\n~~~\nMy dog ate naer the garden.\n")
+    (files / "notes.md").write_text(md, encoding="utf-8")
+    found = json.loads(run("spell", str(files / "notes.md"), "-m", model, "--json").stdout)
+    lines = md.split("\n")
+    assert [(f["word"], f["line"]) for f in found] == [("cta", 1), ("feild", 5), ("naer", 9)]
+    for f in found:
+        assert lines[f["line"] - 1][f["column"] - 1:].startswith(f["word"])
+
+
+def test_code_is_blanked_character_for_character_across_pieces():
+    text = "a `b` c\n```\nx\n"
+    masked, open_fence = _without_code(text, False)
+    assert masked == "a     c\n   \n \n" and open_fence
+    assert _without_code("y\n```\nz", True) == (" \n   \nz", False)
+
+
 @pytest.mark.parametrize("text", ["abc\ndef\n\nxy", "no newline at all", "\n\n\nthree\n", "é\nü é ü\n"])
 def test_line_columns_match_a_count_by_hand(text):
     offsets = list(range(len(text)))
@@ -196,3 +214,10 @@ def test_correct_input_errors(model):
     assert run("correct", "x.txt", "--text", "hi", "-m", model).exit_code == 2
     r = run("correct", "--text", "the cat", "-m", model, "--json", "--segment", "--bogus")
     assert r.exit_code == 2 and json.loads(r.stdout)["error"]["type"] == "usage_error"
+
+
+def test_correct_leaves_markdown_code_alone(model):
+    r = run("correct", "--text", "The cta slept in `cta` barn.\n```\nnaer\n```\nMy dog ate naer the garden.", "-m", model)
+    assert r.stdout == "The cat slept in `cta` barn.\n```\nnaer\n```\nMy dog ate near the garden.\n"
+    edits = json.loads(run("correct", "--text", "The cta slept in the barn. `cta`", "-m", model, "--json").stdout)
+    assert edits["text"] == "The cat slept in the barn. `cta`" and [e["start"] for e in edits["edits"]] == [4]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 
 import click
@@ -31,7 +32,8 @@ def spell(files, min_confidence, model_path, as_json):
     folders or globs.
 
     Words are judged in context by the model, so "form" for "from" is found too; names, numbers
-    and code-like words are left alone. Lines and columns count from 1, columns in characters.
+    and code-like words are left alone, and so is code quoted as Markdown writes it (`inline`
+    and fenced blocks). Lines and columns count from 1, columns in characters.
     Exit status: 0 if nothing was found, 1 if something was, 2 if the check could not run.
 
     \b
@@ -72,8 +74,10 @@ def _check(files, min_confidence, model_path, as_json) -> tuple[list[dict], int]
     for doc in iter_documents(list(files)):
         checked += 1
         line_base, col_base = 0, 0  # lines and columns before this piece
+        in_fence = False
         for piece in doc.pieces(PIECE_CHARS):
-            edits = [e for e in lm.correct(piece).edits if e.confidence >= min_confidence]
+            prose, in_fence = _without_code(piece, in_fence)
+            edits = [e for e in lm.correct(prose).edits if e.confidence >= min_confidence]
             for e, (line, col) in zip(edits, _line_columns(piece, [e.start for e in edits])):
                 row = {"file": doc.name, "line": line_base + line + 1,
                        "column": (col_base if line == 0 else 0) + col + 1,
@@ -86,6 +90,24 @@ def _check(files, min_confidence, model_path, as_json) -> tuple[list[dict], int]
             col_base = (col_base if newlines == 0 else 0) + len(piece) - (piece.rfind("\n") + 1)
             line_base += newlines
     return found, checked
+
+
+def _without_code(text: str, in_fence: bool) -> tuple[str, bool]:
+    """`text` with Markdown code blanked out (fenced blocks, and `inline` spans within a line),
+    every character kept in place so lines and columns still point into the file; and whether a
+    fence is still open at its end (pieces end at line ends, so a block may span two)."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        fence = line.lstrip().startswith(("```", "~~~"))
+        if in_fence or fence:
+            lines[i] = " " * len(line)
+            in_fence ^= fence
+        else:
+            lines[i] = _CODE_SPAN.sub(lambda m: " " * len(m.group()), line)
+    return "\n".join(lines), in_fence
+
+
+_CODE_SPAN = re.compile(r"(`+)[^`].*?\1")
 
 
 def _line_columns(text: str, offsets: list[int]) -> list[tuple[int, int]]:
@@ -112,7 +134,8 @@ def correct(file, text, segment, model_path, as_json):
     """Correct the spelling of FILE (- for standard input) or --text, in context.
 
     Prints the text exactly as given but for the corrected words (--text gets a final newline
-    if it has none). --json lists the edits with their character offsets and confidence.
+    if it has none); Markdown code (`inline` and fenced) is left as it is. --json lists the
+    edits with their character offsets and confidence.
     To review the corrections before taking them, see `ntp spell`.
 
     \b
@@ -130,16 +153,21 @@ def correct(file, text, segment, model_path, as_json):
         else:
             click.echo(out, nl=text is not None and not out.endswith("\n"))
         return
-    fixed = lm.correct(body)
+    edits = lm.correct(_without_code(body, False)[0]).edits  # offsets hold: code is blanked in place
     if as_json:
-        emit_json({"text": fixed.text, "edits": [asdict(e) for e in fixed.edits]})
+        emit_json({"text": _apply(body, edits), "edits": [asdict(e) for e in edits]})
         return
-    shown, last = [], 0  # the corrected words bold on a terminal (click drops the style elsewhere)
-    for e in fixed.edits:
-        shown += [body[last:e.start], styled(e.replacement, bold=True)]
+    # the corrected words bold on a terminal (click drops the style elsewhere)
+    click.echo(_apply(body, edits, lambda w: styled(w, bold=True)), nl=text is not None and not body.endswith("\n"))
+
+
+def _apply(body: str, edits, style=lambda w: w) -> str:
+    out, last = [], 0
+    for e in edits:
+        out += [body[last:e.start], style(e.replacement)]
         last = e.end
-    shown.append(body[last:])
-    click.echo("".join(shown), nl=text is not None and not body.endswith("\n"))
+    out.append(body[last:])
+    return "".join(out)
 
 
 def _segment(lm, body: str) -> tuple[str, list[str]]:

@@ -15,6 +15,7 @@ pays for its spelling, as a new word would (all in log10):
 
     keep(t unknown) = log10 P(window | <unk>) + keep_unknown + spelling_weight * log10 P_char(t)
                       [+ keep_inflection if t is another form of a known word]
+                      [+ keep_dictionary if an English dictionary lists t (dictionary.py)]
                       [+ keep_name if t is Capitalized inside a sentence]
 
 where P_char is a character n-gram model of the lexicon's spellings (char_model.py): "objectless"
@@ -44,6 +45,7 @@ import numpy as np
 from ..errors import InputError
 from ..text.tokenizer import token_offsets
 from .deletes import expand_ranges
+from .dictionary import english_words
 from .distance import osa_distance
 from .error_model import ErrorModel
 from .judge import BOS, EOS, UNK, Judge
@@ -69,6 +71,7 @@ class Settings:
     spelling_weight: float = 1.1  # times log10 P(its spelling) (char_model.py)
     length_weight: float = 0.0  # times its length: long unknown words are more often real
     keep_inflection: float = 2.0  # extra prior for an unknown form of a known word (inflection.py)
+    keep_dictionary: float = 3.0  # extra prior for an unknown word an English dictionary lists
     keep_name: float = 4.0  # extra prior for an unknown Capitalized word inside a sentence
     max_gain: float = 6.0  # a known word's candidate needs no more than this from context
     passes: int = 2  # decision passes; later ones see the corrected neighbours
@@ -263,6 +266,9 @@ class Corrector:
             extra = s.spelling_weight * lex.chars.logprob(low) + s.length_weight * lengths
             if s.keep_inflection:
                 extra += s.keep_inflection * lex.inflections.related(low, lex.contains)
+            if s.keep_dictionary:
+                words = english_words()
+                extra += s.keep_dictionary * np.fromiter((w in words for w in low), dtype=bool, count=len(low))
             for f, e in zip(unknown, extra.tolist()):
                 cache[f].keep += e
         if not queries:
@@ -297,8 +303,11 @@ class Corrector:
             words = [lex.key(int(k)) for k in key[a:b].tolist()]
             if form.title:
                 words = [_title(w) for w in words]
-            form.ids, form.words = vid[a:b].copy(), words
-            form.channel, form.distance = channel[a:b].copy(), dist[a:b].copy()
+            # "Don't" and "Don’t" are one word in two typographic styles, not a misspelling.
+            same = _straight(f)
+            ok = np.array([_straight(w) != same for w in words], dtype=bool)
+            form.ids, form.words = vid[a:b][ok], [w for w, k in zip(words, ok) if k]
+            form.channel, form.distance = channel[a:b][ok], dist[a:b][ok]
 
     def _add_confusions(self, owners, cache, q, key, dist, channel, s: Settings):
         """Add the error model's whole-word confusions of known words ("their" -> "there") as
@@ -446,6 +455,10 @@ def _shape(word: str) -> str:
     if word.isupper():
         return "upper"
     return "mixed"
+
+
+def _straight(word: str) -> str:
+    return word.replace("\u2019", "'").lower()
 
 
 def _title(word: str) -> str:
