@@ -105,3 +105,19 @@ def test_top_p_draws_only_from_the_nucleus(model):
     rng = np.random.default_rng(3)
     drawn = {next(sample(m, ctx, 1, rng, top_p=0.5))[0] for _ in range(300)}
     assert drawn <= set(keep.tolist())
+
+
+def test_beam_search_ends_a_sentence_only_where_the_corpus_did():
+    """"sys ." ends sentences, but after "Python sys ." the corpus always went on ("sys.path"):
+    a completion must not stop there, as it would if the shorter context's end counted."""
+    import warnings
+
+    from next_token import LanguageModel
+
+    text = " ".join(["Note that unlike the Python sys.path list, the value is fine."]
+                    + ["You import sys.", "We import sys.", "Then use sys.path too.", "They import sys."] * 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lm = LanguageModel.train(text=text, order=4, discount_fallback="ignore")
+    found = [c.text for c in lm.completions("Note that", k=5)]
+    assert found and all(t.endswith(("too.", "fine.")) for t in found), found

@@ -24,6 +24,9 @@ model's exact ones:
   was chosen on bench_writing.py's judge perplexity and distinct-2. After `MAX_FORCED` steps in
   a row whose context had a single continuation (the sampler is reciting the corpus), the
   context may shrink below two tokens to find a choice.
+  Beam search ends a sentence only where the corpus ended one after the longest part of the
+  context it has seen continued (`_ends_here`): "sys ." often ends a sentence, "Python sys ."
+  never did.
 - ``"smoothed"``: the whole smoothed distribution, every token with its full probability.
 
 The probability reported with each token is always the model's exact p(token | context).
@@ -169,7 +172,7 @@ def beam_search(model, context: list[int], k: int, max_tokens: int, width: int |
             for tok, p in zip(ids.tolist(), probs.tolist()):
                 if tok == UNK or not b.guard.allows(tok) or p <= 0:
                     continue
-                if tok == EOS and length(b.tokens) < min_tokens:
+                if tok == EOS and (length(b.tokens) < min_tokens or (decoding == "seen" and not _ends_here(model, b.context))):
                     continue
                 lp = b.logprob + math.log(p)
                 n = len(b.tokens) + 1
@@ -195,6 +198,14 @@ def beam_search(model, context: list[int], k: int, max_tokens: int, width: int |
             break
     finished.sort(key=lambda f: -f[0])
     return [(toks, lp, score) for score, lp, toks in finished]
+
+
+def _ends_here(model, context: list[int]) -> bool:
+    """Whether the corpus ended a sentence after the longest part of `context` it has seen
+    followed by anything. "seen" candidates come from a shorter context when the longest had a
+    single continuation, and there the sentence end of "sys . </s>" would cut "sys.path" in two."""
+    level = model.seen_level(context, 1, 0)
+    return level == 0 or EOS in model.seen_weights(context, level)[0]
 
 
 def sample(model, context: list[int], max_tokens: int, rng: np.random.Generator, temperature: float = 1.0,

@@ -807,6 +807,13 @@ function candidates(model, context, k, decoding = "seen") {
   return model.topK(context, k, model.seenLevel(context, MIN_BRANCH, MIN_CONTEXT));
 }
 
+/** Whether the corpus ended a sentence after the longest part of `context` it has seen followed
+ *  by anything (decode.py's _ends_here). */
+function endsHere(model, context) {
+  const level = model.seenLevel(context, 1, 0);
+  return level === 0 || model.seenWeights(context, level).ids.includes(EOS);
+}
+
 /** The k best continuations that end the sentence (decode.py's beam_search). */
 function beamSearch(model, context, k, maxTokens, { width = null, noRepeatNgram = 3, lengthAlpha = 0.7,
   minTokens = 3, decoding = "seen", isWord = null } = {}) {
@@ -821,7 +828,7 @@ function beamSearch(model, context, k, maxTokens, { width = null, noRepeatNgram 
       for (let i = 0; i < ids.length; i++) {
         const tok = ids[i], p = probs[i];
         if (tok === UNK || !b.guard.allows(tok) || p <= 0) continue;
-        if (tok === EOS && length(b.tokens) < minTokens) continue;
+        if (tok === EOS && (length(b.tokens) < minTokens || (decoding === "seen" && !endsHere(model, b.context)))) continue;
         const lp = b.logprob + Math.log(p);
         const n = b.tokens.length + 1;
         cands.push({ score: lp / Math.pow(n, lengthAlpha), lp, b, tok });
