@@ -42,6 +42,11 @@ POOL = 30  # neighbours considered per word
 MIN_SCORE = -2.0  # a paraphrase scoring lower is not offered (e.g. cosine 0.5 and a third of the probability)
 MAX_LOSS = 1.0  # log10: a substitute may lose at most a factor 10 on its left, and on its right
 FUNCTION_WORDS = 250  # the most frequent tokens (at most a tenth of the vocabulary) are not substituted
+# English pronouns, which a corpus of manuals may use too rarely to rank among its most frequent
+# tokens: swapping one ("She" -> "He") changes who the sentence is about, never how it is said.
+PRONOUNS = frozenset(("i", "me", "my", "mine", "myself", "you", "your", "yours", "yourself", "yourselves",
+                      "he", "him", "his", "himself", "she", "her", "hers", "herself", "it", "its", "itself",
+                      "we", "us", "our", "ours", "ourselves", "they", "them", "their", "theirs", "themselves"))
 
 
 @dataclass(frozen=True)
@@ -152,7 +157,7 @@ def _inflection(a: str, b: str) -> bool:
 
 def _content_positions(lm, tokens: list[str]) -> list[int]:
     """Positions of words (letters only) that are neither among the most frequent tokens
-    (function words: "the", "of", "she") nor unknown to the vectors. Frequency is the corpus's
+    (function words: "the", "of", "she"), nor pronouns, nor unknown to the vectors. Frequency is the corpus's
     own count (the index's, else the spelling lexicon's); only a model with neither falls back
     on its unigram probabilities, which rank by contexts, not occurrences ("she" comes late)."""
     if lm.index is not None:
@@ -168,7 +173,8 @@ def _content_positions(lm, tokens: list[str]) -> list[int]:
         return max(counts[lm.vocab.id(t)], counts[lm.vocab.id(t.lower())])
 
     return [i for i, t in enumerate(tokens)
-            if t.isalpha() and frequency(t) < cutoff and lm.vectors.find_folded(t) is not None]
+            if t.isalpha() and t.lower() not in PRONOUNS and frequency(t) < cutoff
+            and lm.vectors.find_folded(t) is not None]
 
 
 def _candidates(lm, tokens: list[str], positions: list[int]) -> dict[int, list[Substitute]]:
