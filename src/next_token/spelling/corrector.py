@@ -57,8 +57,10 @@ MAX_CACHED_FORMS = 500_000  # distinct word forms remembered between calls (then
 
 @dataclass(frozen=True)
 class Settings:
-    """The corrector's knobs (log10 units). Defaults are tuned on a dev split of the training
-    text (bench/bench_spelling.py --tune), never on test sentences."""
+    """The corrector's knobs (log10 units). Tuned on a dev split of the books' training text
+    (bench/bench_spelling.py --tune, never on test sentences), then kept on the cautious side
+    where a model reads text of another domain: the books' own optimum (keep_unknown 5,
+    keep_known 1) breaks 1.8% of a novel's words with the built-in model, these 1.0%."""
 
     max_distance_known: int = 1  # candidates for a word the vocabulary knows (real-word errors)
     max_distance_unknown: int = 2  # candidates for an unknown word
