@@ -135,3 +135,12 @@ def test_fixes_most_injected_typos_on_books(books):
     assert injected > 100
     assert fixed_n / injected > 0.6
     assert broken / (len(trios) - injected) < 0.01
+
+
+def test_a_name_the_text_uses_inside_a_sentence_is_a_name_at_its_start_too(small):
+    """A Capitalized unknown word opening a sentence may be a typo ("Ravul" for "Raoul"); once
+    the same text writes it inside a sentence, it is a name there too (keep_name applies)."""
+    sure = Corrector(small.judge, small.lexicon, settings=Settings(keep_name=50.0))
+    assert sure.correct("Ravul came to see Christine.").text == "Raoul came to see Christine."
+    both = "Ravul came to see Christine. She loved Ravul."
+    assert sure.correct(both).edits == ()

@@ -376,10 +376,13 @@ class Corrector:
         t_base = np.concatenate(table_base)
         t_start = np.array(table_start, dtype=np.int64)
         t_n = np.array(table_n, dtype=np.int64)
-        # Names: an unknown Capitalized word that does not start its sentence.
-        name = np.array([forms[flat[j]].title and forms[flat[j]].typed_id == UNK for j in cand_tok.tolist()],
-                        dtype=bool)
-        name &= cand_tok != first_tok[sent_of[cand_tok]]
+        # Names: an unknown Capitalized word that does not start its sentence, or that the text
+        # also has inside a sentence ("Corvo" opening one sentence and ending another).
+        starts = np.zeros(len(flat), dtype=bool)
+        starts[first_tok] = True
+        inside = {t for t, first in zip(flat, starts.tolist()) if not first and forms[t].title}
+        name = np.array([forms[flat[j]].title and forms[flat[j]].typed_id == UNK
+                         and (not starts[j] or flat[j] in inside) for j in cand_tok.tolist()], dtype=bool)
         keep_bonus = np.where(name, s.keep_name, 0.0)
 
         current = S.copy()
