@@ -16,7 +16,7 @@ pays for its spelling, as a new word would (all in log10):
     keep(t unknown) = log10 P(window | <unk>) + keep_unknown + spelling_weight * log10 P_char(t)
                       [+ keep_inflection if t is another form of a known word]
                       [+ keep_dictionary if an English dictionary lists t (dictionary.py)]
-                      [+ keep_name if t is Capitalized inside a sentence]
+                      [+ keep_name if t is Capitalized inside a sentence, here or elsewhere in the text]
 
 where P_char is a character n-gram model of the lexicon's spellings (char_model.py): "objectless"
 spells like English, "lrke" does not. That one term separates most rare-but-right words from
@@ -60,7 +60,7 @@ class Settings:
     """The corrector's knobs (log10 units). Tuned on a dev split of the books' training text
     (bench/bench_spelling.py --tune, never on test sentences), then kept on the cautious side
     where a model reads text of another domain: the books' own optimum (keep_unknown 5,
-    keep_known 1) breaks 1.8% of a novel's words with the built-in model, these 1.0%."""
+    keep_known 1) breaks about 1.8% of a novel's words with the built-in model, these 0.9%."""
 
     max_distance_known: int = 1  # candidates for a word the vocabulary knows (real-word errors)
     max_distance_unknown: int = 2  # candidates for an unknown word
@@ -74,7 +74,7 @@ class Settings:
     length_weight: float = 0.0  # times its length: long unknown words are more often real
     keep_inflection: float = 2.0  # extra prior for an unknown form of a known word (inflection.py)
     keep_dictionary: float = 3.0  # extra prior for an unknown word an English dictionary lists
-    keep_name: float = 4.0  # extra prior for an unknown Capitalized word inside a sentence
+    keep_name: float = 4.0  # extra prior for an unknown Capitalized word the text has inside a sentence
     max_gain: float = 6.0  # a known word's candidate needs no more than this from context
     passes: int = 2  # decision passes; later ones see the corrected neighbours
 
