@@ -231,6 +231,29 @@ DEMO_MORE = ("To open a file", "The default value is", "An exception is raised",
              "When the", "It is", "The string", "Each thread")
 
 
+def unbalanced_brackets(n: int = 300, seed: int = 0) -> tuple[int, int]:
+    """Of `complete()` on held-out Python-docs prompts (the first 3-6 tokens of every 10th
+    document's sentences), how many leave the prompt and completion with a bracket closed that
+    was never opened, or one opened and never closed; and how many were completed."""
+    lm = LanguageModel.default()
+    sents = [s for _, t in list(python_docs_texts())[::10] for s in split_sentences(t)]
+    rng = np.random.default_rng(seed)
+    bad = done = 0
+    for i in rng.choice(len(sents), min(n, len(sents)), replace=False).tolist():
+        toks = lm.tokenizer.tokenize(sents[i])
+        if len(toks) < 8:
+            continue
+        prompt = lm.tokenizer.detokenize(toks[: int(rng.integers(3, 7))])
+        depth, stray = 0, False
+        for t in lm.tokenizer.tokenize(prompt + lm.complete(prompt)):
+            depth += (t in "([") - (t in ")]")
+            stray |= depth < 0
+            depth = max(depth, 0)
+        bad += stray or depth > 0
+        done += 1
+    return bad, done
+
+
 def demo_outputs(k: int = 5) -> list[str]:
     """What `ntp demo` prints for each prompt (its best completion and top next words), on the
     built-in model, for the three prompts it shows and seventeen more."""
@@ -320,6 +343,9 @@ def main() -> None:
     say("The prompt, the completion in bold (the best of `completions(k=4)`), the top 5 next tokens.\n")
     for line in demo_outputs():
         say(line)
+    bad, done = unbalanced_brackets()
+    say(f"\nBrackets: {bad} of {done} completions of held-out Python-docs prompts leave a bracket closed "
+        "that was never opened, or open (an open one may be the prompt's own).")
     if args.out:
         args.out.write_text("\n".join(out_lines) + "\n", encoding="utf-8")
 

@@ -121,3 +121,32 @@ def test_beam_search_ends_a_sentence_only_where_the_corpus_did():
         lm = LanguageModel.train(text=text, order=4, discount_fallback="ignore")
     found = [c.text for c in lm.completions("Note that", k=5)]
     assert found and all(t.endswith(("too.", "fine.")) for t in found), found
+
+
+def test_beam_search_closes_only_open_brackets_and_closes_its_own():
+    """A trigram forgets the "(" of "The function (which is called by the loader when needed)":
+    without the bracket rule "The loader is called" goes on "by the loader when needed) returns
+    None." Completions close only brackets that are open, and close the ones they open."""
+    import warnings
+
+    from next_token import LanguageModel
+
+    text = " ".join(["The function (which is called by the loader when needed) returns None.",
+                     "The loader is called by the module when needed by the user.",
+                     "A list [of all the names that the module exports] is kept.",
+                     "The names that the module exports are listed here."] * 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lm = LanguageModel.train(text=text, order=3, discount_fallback="ignore")
+
+    def depth_after(text, depth=0):
+        for t in lm.tokenizer.tokenize(text):
+            depth += (t in "([") - (t in ")]")
+            assert depth >= 0, text
+        return depth
+
+    for prompt in ("The loader is called", "The names that"):
+        found = lm.completions(prompt, k=5)
+        assert len(found) >= 3 and all(depth_after(c.text) == 0 for c in found), [c.text for c in found]
+    found = [c.text for c in lm.completions("The function (which is", k=5)]
+    assert all(depth_after(t, 1) in (0, 1) for t in found) and any(depth_after(t, 1) == 0 for t in found)

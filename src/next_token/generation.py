@@ -14,7 +14,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from .arguments import check_int, check_number
-from .decode import beam_search, check_decoding, greedy, sample
+from .decode import beam_search, check_decoding, greedy, open_brackets, sample
 from .errors import InputError
 from .protocol import TokenModel
 from .results import Completion, Step
@@ -65,8 +65,10 @@ class Writing:
         k = check_int(k, "k", 1, 100)
         max_tokens = check_int(max_tokens, "max_tokens", 1, MAX_TOKENS if k == 1 else 200)
         ctx = self.context_ids(prompt)
+        signs = self.vocab.bracket_signs()
+        opened = open_brackets(signs[self.context_ids(prompt, whole=True)].tolist())
         found = beam_search(self._decoder(ctx), ctx, k, min(max_tokens, 200), no_repeat_ngram=no_repeat_ngram,
-                            is_word=self.vocab.word_mask())
+                            is_word=self.vocab.word_mask(), brackets=signs, open_brackets=opened)
         out, seen = [], set()
         for ids, lp, score in found:
             text = self._text_of(prompt, ids)

@@ -94,7 +94,8 @@ def test_tokenizer_sentences_and_context_policy_equal_python(engine, sites, docs
 @pytest.mark.parametrize("variant", ["q8", "pruned"])
 def test_completions_equal_python(engine, sites, docs, variant):
     _, lm = sites[1][variant]
-    ps = prompts(docs[1], 12, seed=2)
+    # held-out prompts, and prompts with brackets open, closed, or closed without being opened
+    ps = prompts(docs[1], 12, seed=2) + ["The value (see", "Return a list [of", "The default (None) is", "It is) the"]
     js = engine(variant).evaluate(
         "ps => ps.map(p => window.lm.completions(p, { k: 5, maxTokens: 12 }).map(c => [c.text, c.probability]))", ps)
     for p, got in zip(ps, js):

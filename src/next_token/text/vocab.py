@@ -154,6 +154,15 @@ class Vocabulary:
             self._words[: EOS + 1] = False
         return self._words
 
+    def bracket_signs(self) -> np.ndarray:
+        """An int8 per id: +1 for an opening bracket token ("(" or "["), -1 for a closing one."""
+        signs = np.zeros(len(self.tokens), dtype=np.int8)
+        for t, sign in (("(", 1), ("[", 1), (")", -1), ("]", -1)):
+            i = self.id(t)
+            if i > EOS:
+                signs[i] = sign
+        return signs
+
     def sorted_ids(self) -> np.ndarray:
         if self._sorted is None:
             encoded = [t.encode("utf-8") for t in self.tokens]

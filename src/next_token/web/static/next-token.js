@@ -128,6 +128,15 @@ class Vocabulary {
     }
     return this._words;
   }
+  /** An Int8Array per id: +1 for an opening bracket token ("(" or "["), -1 for a closing one. */
+  bracketSigns() {
+    const signs = new Int8Array(this.tokens.length);
+    for (const [t, sign] of [["(", 1], ["[", 1], [")", -1], ["]", -1]]) {
+      const i = this.id(t);
+      if (i > EOS) signs[i] = sign;
+    }
+    return signs;
+  }
   /** The ids (ascending) of the tokens that start with `prefix`; case-folded with ignoreCase. */
   withPrefix(prefix, ignoreCase = false) {
     const out = [];
@@ -807,6 +816,13 @@ function candidates(model, context, k, decoding = "seen") {
   return model.topK(context, k, model.seenLevel(context, MIN_BRANCH, MIN_CONTEXT));
 }
 
+/** How many brackets a sentence leaves open, given each token's sign (decode.py's open_brackets). */
+function openBrackets(signs) {
+  let depth = 0;
+  for (const sign of signs) depth = Math.max(depth + sign, 0);
+  return depth;
+}
+
 /** Whether the corpus ended a sentence after the longest part of `context` it has seen followed
  *  by anything (decode.py's _ends_here). */
 function endsHere(model, context) {
@@ -816,10 +832,11 @@ function endsHere(model, context) {
 
 /** The k best continuations that end the sentence (decode.py's beam_search). */
 function beamSearch(model, context, k, maxTokens, { width = null, noRepeatNgram = 3, lengthAlpha = 0.7,
-  minTokens = 3, decoding = "seen", isWord = null } = {}) {
+  minTokens = 3, decoding = "seen", isWord = null, brackets = null, openBrackets = 0 } = {}) {
   width = width || Math.max(2 * k, 8);
   const length = isWord ? (toks) => toks.reduce((s, t) => s + isWord[t], 0) : (toks) => toks.length;
-  let beams = [{ score: 0, logprob: 0, tokens: [], context: [...context], guard: new RepeatGuard(noRepeatNgram, context) }];
+  let beams = [{ score: 0, logprob: 0, tokens: [], context: [...context], guard: new RepeatGuard(noRepeatNgram, context),
+    depth: openBrackets, own: 0 }];
   const finished = [];
   for (let step = 0; step < maxTokens; step++) {
     const cands = [];
@@ -828,7 +845,9 @@ function beamSearch(model, context, k, maxTokens, { width = null, noRepeatNgram 
       for (let i = 0; i < ids.length; i++) {
         const tok = ids[i], p = probs[i];
         if (tok === UNK || !b.guard.allows(tok) || p <= 0) continue;
-        if (tok === EOS && (length(b.tokens) < minTokens || (decoding === "seen" && !endsHere(model, b.context)))) continue;
+        if (tok === EOS && (length(b.tokens) < minTokens || b.own
+                            || (decoding === "seen" && !endsHere(model, b.context)))) continue;
+        if (brackets && brackets[tok] < 0 && !b.depth) continue;
         const lp = b.logprob + Math.log(p);
         const n = b.tokens.length + 1;
         cands.push({ score: lp / Math.pow(n, lengthAlpha), lp, b, tok });
@@ -843,7 +862,9 @@ function beamSearch(model, context, k, maxTokens, { width = null, noRepeatNgram 
       } else if (beams.length < width) {
         const g = b.guard.copy();
         g.push(tok);
-        beams.push({ score, logprob: lp, tokens: [...b.tokens, tok], context: advance(b.context, tok, model.contextWindow), guard: g });
+        const sign = brackets ? brackets[tok] : 0;
+        beams.push({ score, logprob: lp, tokens: [...b.tokens, tok], context: advance(b.context, tok, model.contextWindow), guard: g,
+          depth: b.depth + sign, own: Math.max(b.own + sign, 0) });
       }
       if (beams.length >= width && finished.length >= 4 * k) break;
     }
@@ -987,7 +1008,7 @@ export class LanguageModel {
   }
 
   /** The ids the model is asked about after `prompt`: <s> and the last sentence's tokens, trimmed. */
-  contextIds(prompt) {
+  contextIds(prompt, whole = false) {
     let last = [];
     if (typeof prompt === "string") {
       const sentences = this.tokenizer.sentences(prompt);
@@ -995,7 +1016,8 @@ export class LanguageModel {
       if (last.length && endsInSpace(prompt) && this.tokenizer.endsSentence(last)) last = [];
     } else if (Array.isArray(prompt)) last = prompt;
     else throw new Error("the prompt must be a string or a list of tokens");
-    return this.trim([BOS, ...last.map((t) => this.vocab.id(t))]);
+    const ids = [BOS, ...last.map((t) => this.vocab.id(t))];
+    return whole ? ids : this.trim(ids);
   }
 
   trim(ids) {
@@ -1033,8 +1055,10 @@ export class LanguageModel {
   /** k different continuations to the end of the sentence, best first (beam search). */
   completions(prompt, { k = 5, maxTokens = 30, noRepeatNgram = 3 } = {}) {
     if (typeof prompt !== "string" || !pyStrip(prompt)) throw new Error("the prompt is empty: give some text to continue");
-    const ctx = this.contextIds(prompt);
-    const found = beamSearch(this.model, ctx, k, Math.min(maxTokens, 200), { noRepeatNgram, isWord: this.vocab.wordMask() });
+    const ctx = this.contextIds(prompt), signs = this.vocab.bracketSigns();
+    const opened = openBrackets(this.contextIds(prompt, true).map((i) => signs[i]));
+    const found = beamSearch(this.model, ctx, k, Math.min(maxTokens, 200),
+      { noRepeatNgram, isWord: this.vocab.wordMask(), brackets: signs, openBrackets: opened });
     const out = [], seen = new Set();
     for (const f of found) {
       const text = this.textOf(prompt, f.tokens);
