@@ -42,7 +42,6 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import InputError, ModelFileError
-from ..protocol import StreamScores
 from ..text.vocab import BOS
 from .model import NgramModel
 from .quantize import quantize, usage_weights
@@ -439,22 +438,6 @@ class PackedNgramModel(NgramModel):
             use = (context[j] >= 0) & (order <= j)
             lp[use] += self._backoffs[j - 1].gather(context[j][use])
         return lp
-
-    def score_stream(self, stream: np.ndarray) -> StreamScores:
-        """Score every token of a sentence stream given its preceding tokens in the sentence."""
-        ids = np.asarray(stream, dtype=np.int64).reshape(-1)
-        if len(ids) and (ids.min() < 0 or ids.max() >= self.vocab_size):
-            raise InputError(f"token ids must lie in [0, {self.vocab_size})")
-        T = len(ids)
-        match, context = [None, ids], [None]
-        for n in range(2, self.order + 1):
-            before = np.full(T, -1, dtype=np.int64)
-            before[1:] = match[n - 1][:-1]
-            context.append(before)
-            match.append(self.lookup(n, before, ids))
-        lp = self._combine(ids, match, context)
-        scored = np.flatnonzero(ids != BOS) if self.sentence_mode else np.arange(T)
-        return StreamScores(lp[scored], ids[scored], scored)
 
 
 def pack(model: NgramModel, prob_bits: int = 8, backoff_bits: int = 8) -> PackedNgramModel:

@@ -52,6 +52,31 @@ N_CLASSES = len(_SHAPES) + len(PUNCTUATION)
 _IDENT = re.compile(r"(?:\w*_\w*|[a-z]+[A-Z]\w*|\w*\d\w*[A-Za-z]\w*|[A-Za-z]\w*\d\w*)\Z")
 
 
+def level_events(ids: np.ndarray, spaces: np.ndarray, vocab, classes: np.ndarray, V: int):
+    """The spacing decisions in an id stream (`<s> ... </s>` sentences), one per token b after a
+    token a in a sentence: each decision's key at the four levels (module docstring) and y,
+    whether whitespace preceded b. None when no sentence has two tokens. `vocab` gives the quote
+    marks' ids (`id(token)`); `classes` is every id's `token_class`."""
+    ids = np.asarray(ids, dtype=np.int64)
+    spaces = np.asarray(spaces, dtype=np.int64)
+    i = np.flatnonzero((ids[1:] > EOS) & (ids[:-1] > EOS)) + 1  # b at i, a at i-1: both words
+    if i.size == 0:
+        return None
+    a, b, y = ids[i - 1], ids[i], (spaces[i] > 0).astype(np.int64)
+    fa = np.where(ids[i - 2] == BOS, FIRST, spaces[i - 1] > 0).astype(np.int64)
+    q = np.zeros(i.size, np.int64)
+    sentence_start = np.maximum.accumulate(np.where(ids == BOS, np.arange(ids.size), 0))
+    for quote in QUOTES:
+        qid = vocab.id(quote)
+        if qid <= EOS:
+            continue
+        before = np.concatenate(([0], np.cumsum(ids == qid)))  # quotes in ids[:j]
+        q |= np.where(b == qid, (before[i] - before[sentence_start[i]]) & 1, 0)
+        q |= np.where(a == qid, ((before[i - 1] - before[sentence_start[i]]) & 1) << 1, 0)
+    ca, cb = classes[a].astype(np.int64), classes[b].astype(np.int64)
+    return [_keys(level, a, fa, b, q, ca, cb, V).astype(np.uint64) for level in range(4)], y
+
+
 def token_class(token: str) -> int:
     """A small int naming the token's shape; each punctuation mark is its own class."""
     if len(token) == 1 and token in PUNCTUATION:
@@ -100,29 +125,15 @@ class SpacingModel:
     def learn(cls, stream: np.ndarray, spaces: np.ndarray, vocab) -> "SpacingModel":
         """Learn from an id stream (`<s> ... </s>` sentences) and, for each position, whether
         whitespace preceded that token in the text (0 or 1; any value at `<s>`/`</s>`)."""
-        ids = np.asarray(stream, dtype=np.int64)
-        spaces = np.asarray(spaces, dtype=np.int64)
         V = len(vocab)
         classes = np.fromiter((token_class(t) for t in vocab.tokens), dtype=np.uint8, count=V)
         classes[: EOS + 1] = 0
-        i = np.flatnonzero((ids[1:] > EOS) & (ids[:-1] > EOS)) + 1  # b at i, a at i-1: both words
-        if i.size == 0:
+        events = level_events(stream, spaces, vocab, classes, V)
+        if events is None:
             return cls([np.zeros(0, np.uint64)] * 4, [np.zeros(0, np.uint8)] * 4, classes, vocab)
-        a, b, y = ids[i - 1], ids[i], (spaces[i] > 0).astype(np.int64)
-        fa = np.where(ids[i - 2] == BOS, FIRST, spaces[i - 1] > 0).astype(np.int64)
-        q = np.zeros(i.size, np.int64)
-        sentence_start = np.maximum.accumulate(np.where(ids == BOS, np.arange(ids.size), 0))
-        for quote in QUOTES:
-            qid = vocab.id(quote)
-            if qid <= EOS:
-                continue
-            before = np.concatenate(([0], np.cumsum(ids == qid)))  # quotes in ids[:j]
-            q |= np.where(b == qid, (before[i] - before[sentence_start[i]]) & 1, 0)
-            q |= np.where(a == qid, ((before[i - 1] - before[sentence_start[i]]) & 1) << 1, 0)
-        ca, cb = classes[a].astype(np.int64), classes[b].astype(np.int64)
+        keys, y = events
         levels = []
-        for level in range(4):
-            k = _keys(level, a, fa, b, q, ca, cb, V).astype(np.uint64)
+        for k in keys:
             uniq, inverse = np.unique(k, return_inverse=True)
             yes = np.bincount(inverse, weights=y, minlength=uniq.size)
             no = np.bincount(inverse, weights=1 - y, minlength=uniq.size)

@@ -19,8 +19,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .spacing import FIRST, MIN_EVIDENCE, N_CLASSES, QUOTES, SpacingModel, _keys, token_class
-from .vocab import BOS, EOS
+from .spacing import MIN_EVIDENCE, N_CLASSES, SpacingModel, level_events, token_class
+from .vocab import EOS
 
 _WITH_V = (0, 2)  # the levels whose keys hold a token id times V
 
@@ -67,26 +67,11 @@ class SpacingTally:
         """Count one chunk: ids of whole sentences, a space flag per position, and the vocabulary
         so far (a `Vocabulary` or `VocabularyBuilder`: its `tokens` by id and `id(token)`)."""
         self._grow(vocab.tokens)
-        V = self.V
-        ids = np.asarray(stream, dtype=np.int64)
-        spaces = np.asarray(spaces, dtype=np.int64)
-        i = np.flatnonzero((ids[1:] > EOS) & (ids[:-1] > EOS)) + 1  # as SpacingModel.learn
-        if i.size == 0:
+        events = level_events(stream, spaces, vocab, self.classes, self.V)
+        if events is None:
             return
-        a, b, y = ids[i - 1], ids[i], (spaces[i] > 0).astype(np.int64)
-        fa = np.where(ids[i - 2] == BOS, FIRST, spaces[i - 1] > 0).astype(np.int64)
-        q = np.zeros(i.size, np.int64)
-        sentence_start = np.maximum.accumulate(np.where(ids == BOS, np.arange(ids.size), 0))
-        for quote in QUOTES:
-            qid = vocab.id(quote)
-            if qid <= EOS:
-                continue
-            before = np.concatenate(([0], np.cumsum(ids == qid)))
-            q |= np.where(b == qid, (before[i] - before[sentence_start[i]]) & 1, 0)
-            q |= np.where(a == qid, ((before[i - 1] - before[sentence_start[i]]) & 1) << 1, 0)
-        ca, cb = self.classes[a].astype(np.int64), self.classes[b].astype(np.int64)
-        for level in range(4):
-            k = _keys(level, a, fa, b, q, ca, cb, V).astype(np.uint64)
+        keys, y = events
+        for level, k in enumerate(keys):
             uniq, inverse = np.unique(k, return_inverse=True)
             yes = np.bincount(inverse, weights=y, minlength=uniq.size).astype(np.int64)
             no = np.bincount(inverse, weights=1 - y, minlength=uniq.size).astype(np.int64)
