@@ -4,19 +4,13 @@ own browser here: .ci/run installs Debian's)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import warnings
-from pathlib import Path
 
 import pytest
 
 from next_token.language_model import LanguageModel
 from next_token.server import running_server
 from next_token.text.corpus import Text
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 CORPUS = """
 The cat sat on the mat. The cat sat on the mat again. The cat sat on the warm chair.
@@ -26,14 +20,6 @@ In the morning the sun rose over the hills. In the evening the sun set behind th
 """
 
 
-def chromium_path() -> str | None:
-    for candidate in (os.environ.get("NTP_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
-
-
 @pytest.fixture(scope="module")
 def page_url():
     with warnings.catch_warnings():
@@ -41,20 +27,6 @@ def page_url():
         lm = LanguageModel.train([Text(CORPUS)], order=3)
     with running_server(lm) as url:
         yield url, lm
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
-    executable = chromium_path()
-    if executable is None:
-        pytest.skip("no Chromium installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture

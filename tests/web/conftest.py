@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import functools
 import itertools
-import os
-import shutil
 import threading
 import warnings
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
@@ -20,8 +17,6 @@ from next_token.text.builtin import python_docs_texts
 from next_token.training import TrainingConfig, train_model
 from next_token.web.export import export_web
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 VARIANTS = {"f32": dict(bits=32), "q16": dict(bits=16), "q8": dict(bits=8), "pruned": dict(bits=8, threshold=3e-7)}
 ALONE_HTML = """<!doctype html><meta charset="utf-8"><title>next-token.js alone</title>
 <script type="module">
@@ -29,14 +24,6 @@ ALONE_HTML = """<!doctype html><meta charset="utf-8"><title>next-token.js alone<
   window.lm = await load("model.ntp");
   document.title = "loaded";
 </script>"""
-
-
-def chromium_path() -> str | None:
-    for candidate in (os.environ.get("NTP_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
 
 
 @pytest.fixture(scope="package")
@@ -82,20 +69,6 @@ def served(sites):
     finally:
         server.shutdown()
         server.server_close()
-
-
-@pytest.fixture(scope="package")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
-    executable = chromium_path()
-    if executable is None:
-        pytest.skip("no Chromium installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture
