@@ -64,9 +64,10 @@ class Writing:
         self._nonempty(prompt)
         k = check_int(k, "k", 1, 100)
         max_tokens = check_int(max_tokens, "max_tokens", 1, MAX_TOKENS if k == 1 else 200)
-        ctx = self.context_ids(prompt)
+        sentence = self.context_ids(prompt, whole=True)  # brackets open anywhere in it count
+        ctx = self.trim(sentence)
         signs = self.vocab.bracket_signs()
-        opened = open_brackets(signs[self.context_ids(prompt, whole=True)].tolist())
+        opened = open_brackets(signs[sentence].tolist())
         found = beam_search(self._decoder(ctx), ctx, k, min(max_tokens, 200), no_repeat_ngram=no_repeat_ngram,
                             is_word=self.vocab.word_mask(), brackets=signs, open_brackets=opened)
         out, seen = [], set()

@@ -1055,8 +1055,8 @@ export class LanguageModel {
   /** k different continuations to the end of the sentence, best first (beam search). */
   completions(prompt, { k = 5, maxTokens = 30, noRepeatNgram = 3 } = {}) {
     if (typeof prompt !== "string" || !pyStrip(prompt)) throw new Error("the prompt is empty: give some text to continue");
-    const ctx = this.contextIds(prompt), signs = this.vocab.bracketSigns();
-    const opened = openBrackets(this.contextIds(prompt, true).map((i) => signs[i]));
+    const sentence = this.contextIds(prompt, true), ctx = this.trim(sentence), signs = this.vocab.bracketSigns();
+    const opened = openBrackets(sentence.map((i) => signs[i]));
     const found = beamSearch(this.model, ctx, k, Math.min(maxTokens, 200),
       { noRepeatNgram, isWord: this.vocab.wordMask(), brackets: signs, openBrackets: opened });
     const out = [], seen = new Set();
