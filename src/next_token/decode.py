@@ -154,13 +154,13 @@ class _Beam:
 def beam_search(model, context: list[int], k: int, max_tokens: int, width: int | None = None,
                 no_repeat_ngram: int | None = 3, length_alpha: float = 0.7,
                 min_tokens: int = 3, decoding: str = "seen", is_word: np.ndarray | None = None,
-                brackets: np.ndarray | None = None, open_brackets: int = 0) -> list[tuple[list[int], float, float]]:
+                brackets: dict[int, int] | None = None, open_brackets: int = 0) -> list[tuple[list[int], float, float]]:
     """The k best continuations that end the sentence (or reach `max_tokens`).
 
     Beams are ranked by log p / len^alpha (Wu et al. 2016), and the sentence may not end before
     `min_tokens` tokens, so that a short ending ("The sun.") does not win just by being short;
     with `is_word` (a bool per id), only words count, so "..." alone is no completion either.
-    With `brackets` (+1 for an opening bracket's id, -1 for a closing one's), a beam closes only
+    With `brackets` ({id: +1} for an opening bracket, -1 for a closing one), a beam closes only
     brackets that are open (`open_brackets` of them in the prompt's sentence, plus its own), and
     ends the sentence only once it has closed those it opened: an n-gram forgets a "(" four
     tokens back, and 2% of the built-in model's completions wrote a stray ")" or left one open.
@@ -178,10 +178,9 @@ def beam_search(model, context: list[int], k: int, max_tokens: int, width: int |
             for tok, p in zip(ids.tolist(), probs.tolist()):
                 if tok == UNK or not b.guard.allows(tok) or p <= 0:
                     continue
-                if tok == EOS and (length(b.tokens) < min_tokens or b.own
-                                   or (decoding == "seen" and not _ends_here(model, b.context))):
+                if tok == EOS and (length(b.tokens) < min_tokens or b.own):
                     continue
-                if brackets is not None and brackets[tok] < 0 and not b.depth:
+                if brackets and brackets.get(tok, 0) < 0 and not b.depth:
                     continue
                 lp = b.logprob + math.log(p)
                 n = len(b.tokens) + 1
@@ -191,12 +190,14 @@ def beam_search(model, context: list[int], k: int, max_tokens: int, width: int |
         cands.sort(key=lambda c: -c[0])
         beams = []
         for score, lp, b, tok in cands:
+            if tok == EOS and decoding == "seen" and not _ends_here(model, b.context):
+                continue  # asked only of the endings good enough to be taken: it costs a lookup
             if tok == EOS or step == max_tokens - 1:
                 finished.append((score, lp, b.tokens + ([tok] if tok != EOS else [])))
             elif len(beams) < width:
                 g = b.guard.copy()
                 g.push(tok)
-                sign = int(brackets[tok]) if brackets is not None else 0
+                sign = brackets.get(tok, 0) if brackets else 0
                 beams.append(_Beam(score, lp, b.tokens + [tok], _advance(b.context, tok, model.context_window), g,
                                    b.depth + sign, max(b.own + sign, 0)))
             if len(beams) >= width and len(finished) >= 4 * k:
@@ -225,7 +226,7 @@ def _ends_here(model, context: list[int]) -> bool:
     followed by anything. "seen" candidates come from a shorter context when the longest had a
     single continuation, and there the sentence end of "sys . </s>" would cut "sys.path" in two."""
     level = model.seen_level(context, 1, 0)
-    return level == 0 or EOS in model.seen_weights(context, level)[0]
+    return level == 0 or EOS in model.seen_continuations(context, level)[0]
 
 
 def sample(model, context: list[int], max_tokens: int, rng: np.random.Generator, temperature: float = 1.0,

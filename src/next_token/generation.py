@@ -67,7 +67,7 @@ class Writing:
         sentence = self.context_ids(prompt, whole=True)  # brackets open anywhere in it count
         ctx = self.trim(sentence)
         signs = self.vocab.bracket_signs()
-        opened = open_brackets(signs[sentence].tolist())
+        opened = open_brackets([signs.get(i, 0) for i in sentence])
         found = beam_search(self._decoder(ctx), ctx, k, min(max_tokens, 200), no_repeat_ngram=no_repeat_ngram,
                             is_word=self.vocab.word_mask(), brackets=signs, open_brackets=opened)
         out, seen = [], set()

@@ -154,14 +154,10 @@ class Vocabulary:
             self._words[: EOS + 1] = False
         return self._words
 
-    def bracket_signs(self) -> np.ndarray:
-        """An int8 per id: +1 for an opening bracket token ("(" or "["), -1 for a closing one."""
-        signs = np.zeros(len(self.tokens), dtype=np.int8)
-        for t, sign in (("(", 1), ("[", 1), (")", -1), ("]", -1)):
-            i = self.id(t)
-            if i > EOS:
-                signs[i] = sign
-        return signs
+    def bracket_signs(self) -> dict[int, int]:
+        """The ids of the bracket tokens the vocabulary has: +1 for "(" and "[", -1 for ")" and "]"."""
+        ids = {t: self.id(t) for t in "([)]"}
+        return {i: 1 if t in "([" else -1 for t, i in ids.items() if i > EOS}
 
     def sorted_ids(self) -> np.ndarray:
         if self._sorted is None:

@@ -128,12 +128,12 @@ class Vocabulary {
     }
     return this._words;
   }
-  /** An Int8Array per id: +1 for an opening bracket token ("(" or "["), -1 for a closing one. */
+  /** The ids of the bracket tokens the vocabulary has: a Map id -> +1 ("(", "[") or -1 (")", "]"). */
   bracketSigns() {
-    const signs = new Int8Array(this.tokens.length);
-    for (const [t, sign] of [["(", 1], ["[", 1], [")", -1], ["]", -1]]) {
+    const signs = new Map();
+    for (const t of "([)]") {
       const i = this.id(t);
-      if (i > EOS) signs[i] = sign;
+      if (i > EOS) signs.set(i, "([".includes(t) ? 1 : -1);
     }
     return signs;
   }
@@ -827,7 +827,10 @@ function openBrackets(signs) {
  *  by anything (decode.py's _ends_here). */
 function endsHere(model, context) {
   const level = model.seenLevel(context, 1, 0);
-  return level === 0 || model.seenWeights(context, level).ids.includes(EOS);
+  if (level === 0) return true;
+  const { node } = [...model.levels(context)].find((lv) => lv.L === level);
+  const [lo, hi] = model.children(level + 1, node);
+  return model.childWords(level, node, lo, hi).includes(EOS);
 }
 
 /** The k best continuations that end the sentence (decode.py's beam_search). */
@@ -845,9 +848,8 @@ function beamSearch(model, context, k, maxTokens, { width = null, noRepeatNgram 
       for (let i = 0; i < ids.length; i++) {
         const tok = ids[i], p = probs[i];
         if (tok === UNK || !b.guard.allows(tok) || p <= 0) continue;
-        if (tok === EOS && (length(b.tokens) < minTokens || b.own
-                            || (decoding === "seen" && !endsHere(model, b.context)))) continue;
-        if (brackets && brackets[tok] < 0 && !b.depth) continue;
+        if (tok === EOS && (length(b.tokens) < minTokens || b.own)) continue;
+        if (brackets && (brackets.get(tok) ?? 0) < 0 && !b.depth) continue;
         const lp = b.logprob + Math.log(p);
         const n = b.tokens.length + 1;
         cands.push({ score: lp / Math.pow(n, lengthAlpha), lp, b, tok });
@@ -857,12 +859,13 @@ function beamSearch(model, context, k, maxTokens, { width = null, noRepeatNgram 
     cands.sort((x, y) => (y.score > x.score ? 1 : y.score < x.score ? -1 : 0));
     beams = [];
     for (const { score, lp, b, tok } of cands) {
+      if (tok === EOS && decoding === "seen" && !endsHere(model, b.context)) continue; // only for endings taken
       if (tok === EOS || step === maxTokens - 1) {
         finished.push({ score, lp, tokens: tok !== EOS ? [...b.tokens, tok] : b.tokens.slice() });
       } else if (beams.length < width) {
         const g = b.guard.copy();
         g.push(tok);
-        const sign = brackets ? brackets[tok] : 0;
+        const sign = brackets ? brackets.get(tok) ?? 0 : 0;
         beams.push({ score, logprob: lp, tokens: [...b.tokens, tok], context: advance(b.context, tok, model.contextWindow), guard: g,
           depth: b.depth + sign, own: Math.max(b.own + sign, 0) });
       }
@@ -1056,7 +1059,7 @@ export class LanguageModel {
   completions(prompt, { k = 5, maxTokens = 30, noRepeatNgram = 3 } = {}) {
     if (typeof prompt !== "string" || !pyStrip(prompt)) throw new Error("the prompt is empty: give some text to continue");
     const sentence = this.contextIds(prompt, true), ctx = this.trim(sentence), signs = this.vocab.bracketSigns();
-    const opened = openBrackets(sentence.map((i) => signs[i]));
+    const opened = openBrackets(sentence.map((i) => signs.get(i) ?? 0));
     const found = beamSearch(this.model, ctx, k, Math.min(maxTokens, 200),
       { noRepeatNgram, isWord: this.vocab.wordMask(), brackets: signs, openBrackets: opened });
     const out = [], seen = new Set();
