@@ -1,4 +1,4 @@
-"""Fixtures every test folder shares: an isolated model cache, and one headless Chromium."""
+"""Fixtures every test folder shares: an isolated model cache, and a headless Chromium."""
 
 import os
 import shutil
@@ -24,10 +24,11 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium for the whole run (Playwright's sync API allows one driver per
-    process at a time: a second, opened while the first lives, fails)."""
+    """A headless Chromium for one test module. Playwright's sync API runs an event loop for as
+    long as its driver lives, and allows one driver at a time: one per module lets the next
+    module start its own, and tests that run asyncio themselves run after it is closed."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
     executable = chromium_path()
     if executable is None:
