@@ -86,7 +86,7 @@ class Vocabulary:
 
     def _search(self, token: str) -> int:
         raw = self.tokens.raw  # type: ignore[union-attr]
-        target = token.encode("utf-8")
+        target = token.encode("utf-8", "surrogatepass")  # a lone surrogate: no token's bytes, so <unk>
         ids = memoryview(self._sorted)  # yields Python ints
         i = bisect_left(ids, target, key=raw)
         return ids[i] if i < len(ids) and raw(ids[i]) == target else UNK
@@ -98,7 +98,7 @@ class Vocabulary:
             return self._with_folded_prefix(prefix.casefold())
         ids = memoryview(self.sorted_ids())
         if isinstance(self.tokens, _MappedTokens):  # compare raw bytes: nothing is decoded
-            target, key = prefix.encode("utf-8"), self.tokens.raw
+            target, key = prefix.encode("utf-8", "surrogatepass"), self.tokens.raw
         else:  # code-point order is UTF-8 byte order, so strings compare the same way
             target, key = prefix, self.tokens.__getitem__
         n = len(target)
