@@ -26,7 +26,8 @@ BOS_TOKEN = SPECIALS[BOS]
 
 _SCORE_THREADS = max(1, min(4, os.cpu_count() or 1))
 _TOKENS_PER_PART = 100_000  # a batch is cut in parts of at least this many tokens, scored on threads
-_CHARS_PER_PART = 500_000  # the same for raw text (about as many tokens)
+_CHARS_PER_PART = 500_000  # the same for raw text, in characters (about 100,000 tokens) ...
+_MAX_CHARS_PER_PART = 4_000_000  # ... and at most this many
 
 
 class Scoring:
@@ -106,9 +107,11 @@ class Scoring:
             return None
         joined = "\n".join(texts)
         text_starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
-        parts = min(_SCORE_THREADS, len(joined) // _CHARS_PER_PART) if self.model.corpus_index is None else 1
+        # Parts of at least _CHARS_PER_PART (else threads cost more than they save) and at most
+        # _MAX_CHARS_PER_PART (each part's arrays take about 40 bytes a character).
+        parts = max(min(_SCORE_THREADS, len(joined) // _CHARS_PER_PART), -(-len(joined) // _MAX_CHARS_PER_PART), 1)
         cuts = [0]
-        for k in range(1, max(parts, 1)):
+        for k in range(1, parts):
             at = joined.find("\n", max(cuts[-1], len(joined) * k // parts))
             if at < 0:
                 break
@@ -121,13 +124,14 @@ class Scoring:
             scored = np.diff(np.searchsorted(s.positions, bos), append=len(s.positions))  # per sentence
             return s, scored, firsts + a, len(stream)
 
-        if len(cuts) > 2:
+        workers = min(_SCORE_THREADS, len(cuts) - 1) if self.model.corpus_index is None else 1  # n-gram only
+        if workers > 1:
             from concurrent.futures import ThreadPoolExecutor
 
-            with ThreadPoolExecutor(len(cuts) - 1) as pool:
+            with ThreadPoolExecutor(workers) as pool:
                 results = list(pool.map(run, cuts[:-1], cuts[1:]))
         else:
-            results = [run(0, len(joined))]
+            results = list(map(run, cuts[:-1], cuts[1:]))
         shift = np.cumsum([0] + [r[3] for r in results[:-1]])  # where each part's stream begins
         s = StreamScores(np.concatenate([r[0].logprob for r in results]),
                          np.concatenate([r[0].token_ids for r in results]),

@@ -72,9 +72,11 @@ def lm():
 DOCS = ["w1 w2 , w0 .\nw3 zz w4", "", "   \n\n", "<s> w1 .", "w6 w5\r\nw2", "unknown words only"]
 
 
-@pytest.mark.parametrize("part_chars", [500_000, 8])
+@pytest.mark.parametrize("part_chars", [(500_000, 4_000_000), (8, 4_000_000), (8, 16)])
 def test_scores_equal_the_token_by_token_path(lm, monkeypatch, part_chars):
-    monkeypatch.setattr(scoring, "_CHARS_PER_PART", part_chars)  # 8: cut into parts on threads
+    # one part; parts on threads; more parts than threads
+    monkeypatch.setattr(scoring, "_CHARS_PER_PART", part_chars[0])
+    monkeypatch.setattr(scoring, "_MAX_CHARS_PER_PART", part_chars[1])
     for text in [d for d in DOCS if d.split()] + ["\n".join(DOCS)]:
         fast, slow = lm.score(text, per_token=False), lm.score(text, per_token=True)
         assert (fast.tokens, fast.oov) == (slow.tokens, slow.oov)

@@ -38,7 +38,6 @@ from .vocab import BOS, EOS, UNK, Vocabulary, _MappedTokens
 _P = 0x9E3779B97F4A7C15  # odd: invertible mod 2^64
 _P_INV = pow(_P, -1, 1 << 64)
 _TABLE = 0x3001  # code points from here up are neither whitespace nor line breaks
-_DIRECTORY_BITS = 20  # at most ~2^20 / V entries per slot on average
 _BLOCK_BITS = 16
 _BLOCK = 1 << _BLOCK_BITS  # powers of P are tabled per block: 4 tables of 2^16, not one per position
 
@@ -109,10 +108,11 @@ class HashedVocabulary:
         self.ids = np.argsort(h).astype(np.int64)
         self.hashes = h[self.ids]
         self.unique = bool(len(h) < 2 or (self.hashes[1:] != self.hashes[:-1]).all())
-        # directory[b]: where hashes with top bits b begin; each lookup starts there
-        self.shift = np.uint64(64 - _DIRECTORY_BITS)
-        self.directory = np.searchsorted(self.hashes >> self.shift,
-                                         np.arange((1 << _DIRECTORY_BITS) + 1)).astype(np.int32)
+        # directory[b]: where the hashes with top bits b begin, with about two buckets per token,
+        # so a bucket holds under one token on average; each lookup starts there
+        bits = min(max(len(h).bit_length() + 1, 8), 28)
+        self.shift = np.uint64(64 - bits)
+        self.directory = np.searchsorted(self.hashes >> self.shift, np.arange((1 << bits) + 1)).astype(np.int64)
 
     @classmethod
     def of(cls, vocab: Vocabulary) -> "HashedVocabulary":
@@ -132,11 +132,11 @@ class HashedVocabulary:
     def find(self, cp: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """The id of each run cp[starts[i]:ends[i]], or UNK where the vocabulary lacks it."""
         h = hash_runs(cp, starts, ends)
-        slot = self.directory[h >> self.shift].astype(np.int64)
+        slot = self.directory[h >> self.shift]
         stop = self.directory[(h >> self.shift) + np.uint64(1)]
         ids = np.full(len(h), UNK, dtype=np.int64)
         todo = np.flatnonzero(slot < stop)
-        while len(todo):  # the slots of one bucket, one at a time (a bucket holds 0-2 on average)
+        while len(todo):  # the slots of each bucket, one at a time (rarely more than two)
             at = slot[todo]
             hit = self.hashes[at] == h[todo]
             ids[todo[hit]] = self.ids[at[hit]]
