@@ -6,7 +6,9 @@ Data: the raw books (../shared/corpus/books), each cut 90/10 by lines (training 
 Python's documentation (the built-in corpus), every 10th document held out.
 
 1. Spacing round trip: for held-out sentences, detokenize(tokenize(s)) == s (whitespace runs
-   collapsed), with spacing learned from the training part, against the fixed rules alone.
+   collapsed), with spacing learned from the training part, against the fixed rules alone; the
+   ceiling of any rule that sees one or two word tokens on each side of a gap; and the round trip
+   of the BPE and character tokenizers, whose tokens carry their spaces.
 2. Completions on 200 held-out prompts (the first 3-6 words of held-out sentences): how many end
    a sentence, the largest share of prompts whose completions end with the same 4 tokens, and
    whether alternatives come best first. Before = greedy decoding of the full distribution.
@@ -25,7 +27,7 @@ import re
 import sys
 import time
 import warnings
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +39,7 @@ from next_token.ngram.kneser_ney import DiscountFallbackWarning
 from next_token.text.builtin import python_docs_texts
 from next_token.text.corpus import split_sentences
 from next_token.text.spacing_rules import detokenize as rules_detokenize
-from next_token.text.tokenizer import word_tokens
+from next_token.text.tokenizer import WordTokenizer, word_tokens
 from next_token.unbounded.build import build_index
 from next_token.unbounded.mixing import longest_copied_span
 
@@ -76,7 +78,34 @@ def round_trip(name, train_texts, test_texts) -> list:
     say(f"\n{name}: {n:,} held-out sentences; examples the learned spacing gets wrong:")
     for s, got in misses[:5]:
         say(f"    original: {s[:110]}\n    written:  {got[:110]}")
-    return [name, f"{n:,}", f"{100 * learned / n:.2f}%", f"{100 * rules / n:.2f}%"]
+    ceilings = [window_ceiling(sents, width) for width in (1, 2)]
+    others = [other_round_trip(train_texts, sents, kind) for kind in ("bpe", "char")]
+    return [name, f"{n:,}", f"{100 * learned / n:.2f}%", f"{100 * rules / n:.2f}%",
+            *(f"{100 * c:.2f}%" for c in ceilings), *(f"{100 * o:.2f}%" for o in others)]
+
+
+def window_ceiling(sents, width: int) -> float:
+    """The best any spacing rule that sees `width` word tokens on each side of a gap can do: the
+    majority choice of each window, counted on the held-out sentences themselves (so an upper
+    bound, not a model). Same tokens, two spacings (". . ." and "...") cap it below 100%."""
+    found = (list(WordTokenizer().spaced_sentences(s)) for s in sents)
+    data = [one[0] for one in found if len(one) == 1]  # (tokens, space before each)
+
+    def window(tokens, i):
+        return tuple(tokens[max(0, i - width) : i]), tokens[i], tuple(tokens[i + 1 : i + 1 + width])
+
+    votes = defaultdict(Counter)
+    for tokens, spaces in data:
+        for i in range(1, len(tokens)):
+            votes[window(tokens, i)][spaces[i]] += 1
+    best = sum(all(votes[window(t, i)].most_common(1)[0][0] == sp[i] for i in range(1, len(t))) for t, sp in data)
+    return best / len(data)
+
+
+def other_round_trip(train_texts, sents, kind: str) -> float:
+    """The round trip of a tokenizer whose tokens carry their spaces (BPE's "▁", characters)."""
+    tok = LanguageModel.train([Text(t, n) for n, t in train_texts], order=2, tokenizer=kind).tokenizer
+    return sum(squash(tok.detokenize(tok.tokenize(s))) == squash(s) for s in sents) / len(sents)
 
 
 # ------------------------------------------------------------------------------ 2. completions
@@ -282,7 +311,12 @@ def main() -> None:
     docs = list(python_docs_texts())
     rows = [round_trip("books", train, test),
             round_trip("Python docs", [d for i, d in enumerate(docs) if i % 10], docs[::10])]
-    say("\n" + table(["held-out text", "sentences", "learned spacing", "fixed rules (before)"], rows))
+    say("\n" + table(["held-out text", "sentences", "word tokens: learned spacing", "fixed rules (before)",
+                      "ceiling, 1 token each side", "ceiling, 2 tokens", "bpe tokens", "char tokens"], rows))
+    say("\nThe ceilings are not models: they are the majority spacing of each window of word tokens, "
+        "counted on the held-out sentences themselves, the best any rule seeing that much context "
+        "could score. The word tokens must equal ../shared/kenlm/prep.py's, which write \". . .\" and "
+        "\"...\", \"dead ...\" and \"dead...\" alike; BPE and character tokens carry their spaces.")
 
     lm = LanguageModel.train([Text(t, n) for n, t in train], order=5)
     prompts = prompts_from(lm, test)
