@@ -380,8 +380,18 @@ def main() -> None:
     bad, done = unbalanced_brackets()
     say(f"\nBrackets: {bad} of {done} completions of held-out Python-docs prompts leave a bracket closed "
         "that was never opened, or open (an open one may be the prompt's own).")
+    spaced, glued = call_spacing()
+    say(f"Calls in 300 samples of the built-in model (`generate(max_tokens=60, seed=0..299)`): {spaced} written "
+        f"\"name ()\", {glued} \"name()\" (a gap the token after \"(\" decides).")
     if args.out:
         args.out.write_text("\n".join(out_lines) + "\n", encoding="utf-8")
+
+
+def call_spacing(n: int = 300) -> tuple[int, int]:
+    """How often sampled text writes an empty call spaced ("len ()") and glued ("len()")."""
+    lm = LanguageModel.default()
+    text = "\n".join(lm.generate(max_tokens=60, seed=i) for i in range(n))
+    return len(re.findall(r"\w \(\)", text)), len(re.findall(r"\w\(\)", text))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from .errors import InputError
 from .protocol import TokenModel
 from .results import Completion, Step
 from .stops import StopScanner
+from .text.spacing import SENTENCE_END
 from .text.vocab import BOS, EOS
 
 MAX_K = 10_000
@@ -30,15 +31,20 @@ class Writing:
     """The writing half of `LanguageModel` (see the module docstring)."""
 
     def _text_of(self, prompt: str, ids: Sequence[int]) -> str:
-        """The text to append to `prompt` for the generated ids; sentences end where `</s>` is."""
+        """The text to append to `prompt` for the generated ids; sentences end where `</s>` is.
+        Each token is spelled knowing the next (the last one: not knowing what may follow)."""
         speller = self.tokenizer.speller(prompt)
         out = []
-        for i in ids:
+        for j, i in enumerate(ids):
             if i == EOS:
                 speller.end_sentence()
             else:
-                out.append(speller.append(self.vocab.tokens[i]))
+                out.append(speller.append(self.vocab.tokens[i], self._after(ids[j + 1] if j + 1 < len(ids) else None)))
         return "".join(out)
+
+    def _after(self, i: int | None) -> str | None:
+        """What a speller is told follows a token: the next token, the sentence end, or None."""
+        return None if i is None else SENTENCE_END if i == EOS else self.vocab.tokens[i]
 
     def predict_sequence(self, context: str, n: int = 5, no_repeat_ngram: int | None = 3) -> Completion:
         """The n most likely next tokens, one step at a time among what the corpus showed after
@@ -114,10 +120,24 @@ class Writing:
         tokens = self.vocab.tokens
         history = list(ctx)  # the context of the next token, for the alternatives
         wrote = False
+        held = None  # the last word token drawn, its probability and alternatives: its text waits
+        # for the next token, which decides some gaps ("range" + "(" is "range(" before ")")
+
+        def release(after: int | None) -> Step:
+            tok, p, alts = held
+            piece = speller.append(tokens[tok], self._after(after))
+            return Step(scanner.feed(piece), tokens[tok], p, None, alts, piece)
+
         for tok, p in sample(model, ctx, max_tokens, rng, temperature, top_k, top_p, no_repeat_ngram,
                              decoding=decoding, min_p=min_p):
+            if held is not None:
+                yield release(tok)
+                held = None
+                if scanner.stopped:
+                    yield Step("", None, None, "stop")
+                    return
             alts: tuple = ()
-            if alternatives:
+            if alternatives:  # spelled after the text so far, without knowing what would follow
                 ids, probs = model.top_k(history, alternatives)
                 alts = tuple((speller.copy().append(tokens[i]) if i > EOS else tokens[i], float(q))
                              for i, q in zip(ids.tolist(), probs.tolist()))
@@ -131,8 +151,9 @@ class Writing:
                 continue
             wrote = True
             history = self.trim(history + [tok])
-            piece = speller.append(tokens[tok])
-            yield Step(scanner.feed(piece), tokens[tok], p, None, alts, piece)
+            held = (tok, p, alts)
+        if held is not None:
+            yield release(None)
             if scanner.stopped:
                 yield Step("", None, None, "stop")
                 return

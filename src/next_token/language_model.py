@@ -340,11 +340,15 @@ class LanguageModel(Writing, Scoring, Lookup, Spelling):
         return f"LanguageModel(order={self.order}, vocab={len(self.vocab)}, tokenizer={self.tokenizer.name!r})"
 
 
+DEFAULT_BUILD = 2  # what training learns, for the default model's cache: 2 = spacing that looks ahead
+
+
 def default_model_path() -> Path:
     """Where the default model is cached: $NTP_CACHE_DIR, else the user's cache directory."""
     from .files import cache_dir
     from .text.builtin import python_docs_fingerprint
 
     tag = "".join(c if c.isalnum() or c in ".-" else "_" for c in python_docs_fingerprint())
-    # the file format is in the name: a cache written before the lookup parts existed is rebuilt
-    return cache_dir() / f"default-{__version__}-f{FORMAT_VERSION}-{tag}.ntp"
+    # the file format is in the name: a cache written before the lookup parts existed is rebuilt;
+    # so is what training learns (`DEFAULT_BUILD`), so a cache without the newer tables is too
+    return cache_dir() / f"default-{__version__}-f{FORMAT_VERSION}-b{DEFAULT_BUILD}-{tag}.ntp"

@@ -281,6 +281,7 @@ def test_the_spacing_tally_learns_what_learn_learns():
 
     tok = get_tokenizer("word")
     text = (STORY * 3).replace("lamp", 'lamp"').replace("Quotes", "'Quotes")
+    text += "It was mine . . . or not. It was mine. Call f() now. Pass input (a string) to it.\n" * 3
     pairs = list(tok.spaced_sentences(text))
     spaces = []
     for _, flags in pairs:
@@ -297,7 +298,8 @@ def test_the_spacing_tally_learns_what_learn_learns():
         tally.add(ids, np.array(spaces[start:end]), builder)
         start, at = end, cut
     got = tally.model(vocab)
-    for L in range(4):
+    assert len(ref.keys[4]) > 0  # the lookahead level is learned too
+    for L in range(5):
         assert np.array_equal(got.keys[L], ref.keys[L])
         assert np.array_equal(got.space[L], ref.space[L])
     assert np.array_equal(got.classes, ref.classes)

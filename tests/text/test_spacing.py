@@ -95,3 +95,47 @@ def test_learning_from_an_empty_stream_gives_empty_tables():
     vocab, stream = Vocabulary.build([["a"]])
     sp = SpacingModel.learn(stream, np.zeros(len(stream), np.uint8), vocab)
     assert sum(len(k) for k in sp.keys) == 0 and sp.decide("a", 2, "a", 0) is None
+
+
+LOOKAHEAD = """Call range() to count, and len() to measure.
+Pass input (a string) to it, or output (a list).
+It was mine . . . or was it?
+It was mine.
+He listened . . . and waited.
+He listened.
+"""
+
+
+@pytest.fixture(scope="module")
+def ahead_lm():
+    return LanguageModel.train(text=LOOKAHEAD * 4, order=2, discount_fallback="ignore")
+
+
+def test_the_next_token_decides_what_one_token_cannot(ahead_lm):
+    # "(" after a word: glued before ")" but spaced before a word; "." after a word: a full stop,
+    # or the first dot of an ellipsis, spaced in this corpus
+    tok = ahead_lm.tokenizer
+    for sentence in ["Call range() to count, and len() to measure.", "Pass input (a string) to it, or output (a list).",
+                     "It was mine . . . or was it?", "It was mine.", "He listened . . . and waited.", "He listened."]:
+        assert tok.detokenize(tok.tokenize(sentence)) == sentence
+    assert len(tok.spacing.keys[4]) > 0
+
+
+def test_a_suggestion_alone_is_spelled_without_looking_ahead(ahead_lm):
+    speller = ahead_lm.tokenizer.speller("It was mine")
+    assert speller.copy().append(".") == "."  # most dots after a word end a sentence
+    assert speller.copy().append(".", ".") == " ."  # the first dot of an ellipsis, in this corpus
+
+
+def test_generated_text_is_spelled_as_the_whole_token_list_is(ahead_lm):
+    for seed in range(20):
+        steps = list(ahead_lm.steps("It was", max_tokens=30, seed=seed))
+        ids = [ahead_lm.vocab.id(s.token) for s in steps if s.token is not None]
+        assert "".join(s.text for s in steps) == ahead_lm._text_of("It was", ids)
+
+
+def test_files_without_the_lookahead_level_still_load(ahead_lm):
+    arrays = {k: v for k, v in ahead_lm.tokenizer.spacing.to_arrays().items() if not k.endswith(".5")}
+    old = SpacingModel.from_arrays(arrays, ahead_lm.vocab)
+    assert len(old.keys[4]) == 0
+    assert old.decide("range", 1, "(", 0, ")") == old.decide("range", 1, "(", 0)

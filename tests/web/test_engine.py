@@ -9,7 +9,7 @@ import random
 import numpy as np
 import pytest
 
-from next_token.text.vocab import BOS
+from next_token.text.vocab import BOS, EOS
 
 TRICKY = [
     "Ünïcödé Ωmega. Ça va? «Oui», dit-il. 3,000.5 x² l’été don't -- — … (a) [b]",
@@ -113,3 +113,20 @@ def test_sampling_with_a_seed_equals_python(engine, sites, docs):
         cases)
     for (p, seed, temperature, decoding), got in zip(cases, js):
         assert got == lm.generate(p, max_tokens=25, temperature=temperature, seed=seed, decoding=decoding), (p, seed)
+
+
+def test_token_lists_are_spelled_as_python_spells_them(engine, sites, docs):
+    _, lm = sites[1]["q8"]
+    assert len(lm.tokenizer.spacing.keys[4]) > 0  # the level that looks at the next token is used
+    sentences = [s for _, t in docs[1] for s in lm.tokenizer.sentences(t)][:300]
+    sentences += [["Call", "range", "(", ")", "."], ["Pass", "input", "(", "a", "string", ")", "."]]
+    ids = [[lm.vocab.id(t) for t in s] + [EOS] for s in sentences]
+    js = engine("q8").evaluate("xs => xs.map(ids => window.lm.textOf('', ids))", ids)
+    want = [lm._text_of("", i) for i in ids]
+    assert js == want
+
+    def blind(i):  # each token spelled without knowing the next
+        speller = lm.tokenizer.speller("")
+        return "".join(speller.append(lm.vocab.tokens[j]) for j in i if j != EOS)
+
+    assert sum(blind(i) != w for i, w in zip(ids, want)) >= 2  # so the comparison covers looking ahead

@@ -27,9 +27,22 @@ the corpus never showed), the fixed rules of `spacing_rules` decide. One rule al
 tokens are never glued when they would read back as one token, so tokenizing the text gives the
 tokens back.
 
+Some gaps depend on the token after b: "range ( )" is written "range()" but "input ( following"
+is "input (following"; "mine . . ." is the start of an ellipsis, spaced in some books, while
+"mine ." ends a sentence. So one more level looks ahead:
+
+    A  (class a, b, q, class c)   c the token after b, or the end of the sentence
+
+kept where its majority differs from that of (class a, b, q) over every c, with `MIN_EVIDENCE`
+(the first dot of an ellipsis is learned here only, not by the levels above). It
+is asked first whenever the next token is known, which is always the case when a whole token
+list is written out, and in generation, where each token's text is written when the next one is
+drawn (one token later). Only a token offered alone (a suggestion) is spelled without it.
+
 `Speller` applies this incrementally: it keeps the last token, its flag and the quote parities,
 so appending a token costs a few binary searches, whatever the length of the text before it
-(generating 10,000 tokens stays linear).
+(generating 10,000 tokens stays linear); `append(token, after)` takes the next token when known
+(`SENTENCE_END` when the sentence ends there).
 """
 
 from __future__ import annotations
@@ -49,14 +62,18 @@ QUOTES = ('"', "'")
 PUNCTUATION = "\"'.,;:!?()[]{}<>-/\\*&%$#@+=|~^`_“”‘’«»…—–"
 _SHAPES = ("lower", "Capital", "UPPER", "number", "identifier", "other")
 N_CLASSES = len(_SHAPES) + len(PUNCTUATION)
+END_CLASS = N_CLASSES  # the "class" of the next token where the sentence ends
+AHEAD_RADIX = N_CLASSES + 1  # radix of the next token's class in the lookahead keys
+SENTENCE_END = "</s>"  # the `after` of a sentence's last token
+LEVELS = 5  # four levels without lookahead, then the lookahead level
 _IDENT = re.compile(r"(?:\w*_\w*|[a-z]+[A-Z]\w*|\w*\d\w*[A-Za-z]\w*|[A-Za-z]\w*\d\w*)\Z")
 
 
 def level_events(ids: np.ndarray, spaces: np.ndarray, vocab, classes: np.ndarray, V: int):
     """The spacing decisions in an id stream (`<s> ... </s>` sentences), one per token b after a
-    token a in a sentence: each decision's key at the four levels (module docstring) and y,
-    whether whitespace preceded b. None when no sentence has two tokens. `vocab` gives the quote
-    marks' ids (`id(token)`); `classes` is every id's `token_class`."""
+    token a in a sentence: per level (module docstring), each decision's key and y, whether
+    whitespace preceded b. None when no sentence has two tokens. `vocab` gives the quote marks'
+    ids (`id(token)`); `classes` is every id's `token_class`."""
     ids = np.asarray(ids, dtype=np.int64)
     spaces = np.asarray(spaces, dtype=np.int64)
     i = np.flatnonzero((ids[1:] > EOS) & (ids[:-1] > EOS)) + 1  # b at i, a at i-1: both words
@@ -74,7 +91,45 @@ def level_events(ids: np.ndarray, spaces: np.ndarray, vocab, classes: np.ndarray
         q |= np.where(b == qid, (before[i] - before[sentence_start[i]]) & 1, 0)
         q |= np.where(a == qid, ((before[i - 1] - before[sentence_start[i]]) & 1) << 1, 0)
     ca, cb = classes[a].astype(np.int64), classes[b].astype(np.int64)
-    return [_keys(level, a, fa, b, q, ca, cb, V).astype(np.uint64) for level in range(4)], y
+    c = ids[i + 1]  # b is never the last id: a sentence ends with </s>
+    cc = np.where(c > EOS, classes[np.where(c > EOS, c, 0)].astype(np.int64), END_CLASS)
+    # The first dot of an ellipsis ("mine . . .") is left to the lookahead level: counted with
+    # full stops, a book that spaces its ellipses would have "mine ." end its sentences.
+    dot = vocab.id(".")
+    base = ~((b == dot) & (c == dot) & (a != dot)) if dot > EOS else np.ones(i.size, bool)
+    keys = [_keys(level, a[base], fa[base], b[base], q[base], ca[base], cb[base], V) for level in range(4)]
+    keys.append(ahead_key(ca, b, q, cc, V))
+    return [k.astype(np.uint64) for k in keys], [y[base]] * 4 + [y]
+
+
+def ahead_key(ca, b, q, cc, V: int):
+    """The packed key of the lookahead level: (class of a, b, q, class of the next token)."""
+    return ((ca * V + b) * 4 + q) * AHEAD_RADIX + cc
+
+
+def ahead_table(keys: np.ndarray, yes: np.ndarray, no: np.ndarray, V: int, dot: int) -> tuple[np.ndarray, np.ndarray]:
+    """The lookahead level's kept keys and decisions, from every key's counts (sorted keys): a
+    key is kept where its majority differs from that of the same (class a, b, q) in the gaps the
+    other levels learned from (all but the first dots of ellipses, `dot` the id of "."), or where
+    those gaps are fewer than `MIN_EVIDENCE`."""
+    if len(keys) == 0:
+        return np.zeros(0, np.uint64), np.zeros(0, np.uint8)
+    keys = keys.astype(np.uint64)
+    parent = keys // np.uint64(AHEAD_RADIX)
+    cc = (keys % np.uint64(AHEAD_RADIX)).astype(np.int64)
+    b = ((parent >> np.uint64(2)) % np.uint64(V)).astype(np.int64)
+    ca = (parent >> np.uint64(2)) // np.uint64(V)
+    dot_class = token_class(".")
+    left_out = (b == dot) & (cc == dot_class) & (ca != dot_class) if dot > EOS else np.zeros(len(keys), bool)
+    new_parent = np.concatenate(([True], parent[1:] != parent[:-1]))
+    first, group = np.flatnonzero(new_parent), np.cumsum(new_parent) - 1
+    parent_yes = np.add.reduceat(np.where(left_out, 0, yes), first)
+    parent_no = np.add.reduceat(np.where(left_out, 0, no), first)
+    dec = yes >= no
+    # kept where the other levels would answer otherwise, or have (almost) nothing to go by
+    differs = (dec != (parent_yes >= parent_no)[group]) | ((parent_yes + parent_no)[group] < MIN_EVIDENCE)
+    keep = differs & (np.maximum(yes, no) >= MIN_EVIDENCE)
+    return keys[keep], dec[keep].astype(np.uint8)
 
 
 def token_class(token: str) -> int:
@@ -130,10 +185,13 @@ class SpacingModel:
         classes[: EOS + 1] = 0
         events = level_events(stream, spaces, vocab, classes, V)
         if events is None:
-            return cls([np.zeros(0, np.uint64)] * 4, [np.zeros(0, np.uint8)] * 4, classes, vocab)
-        keys, y = events
+            return cls([np.zeros(0, np.uint64)] * LEVELS, [np.zeros(0, np.uint8)] * LEVELS, classes, vocab)
+        keys, ys = events
+        ahead, inverse = np.unique(keys[4], return_inverse=True)
+        ahead = ahead_table(ahead, np.bincount(inverse, weights=ys[4], minlength=ahead.size),
+                            np.bincount(inverse, weights=1 - ys[4], minlength=ahead.size), V, vocab.id("."))
         levels = []
-        for k in keys:
+        for k, y in zip(keys[:4], ys):
             uniq, inverse = np.unique(k, return_inverse=True)
             yes = np.bincount(inverse, weights=y, minlength=uniq.size)
             no = np.bincount(inverse, weights=1 - y, minlength=uniq.size)
@@ -156,14 +214,14 @@ class SpacingModel:
         differs = np.zeros(uniq.size, bool)
         differs[inv] = dec[inv] != answer
         keep[0] = differs & (support >= MIN_EVIDENCE)
-        return cls([levels[L][0][keep[L]] for L in range(4)], [levels[L][1][keep[L]] for L in range(4)],
-                   classes, vocab)
+        return cls([levels[L][0][keep[L]] for L in range(4)] + [ahead[0]],
+                   [levels[L][1][keep[L]] for L in range(4)] + [ahead[1]], classes, vocab)
 
     # ---------------------------------------------------------------- files
 
     def to_arrays(self, prefix: str = "spacing.") -> dict[str, np.ndarray]:
         out = {f"{prefix}classes": self.classes}
-        for L in range(4):
+        for L in range(LEVELS):
             out[f"{prefix}keys.{L + 1}"] = self.keys[L]
             out[f"{prefix}space.{L + 1}"] = self.space[L]
         return out
@@ -178,6 +236,9 @@ class SpacingModel:
             space = [arrays[f"{prefix}space.{L}"] for L in range(1, 5)]
         except KeyError as e:
             raise ValueError(f"the spacing tables are incomplete ({e})") from None
+        # the lookahead level: absent from files written before it existed
+        keys.append(arrays.get(f"{prefix}keys.5", np.zeros(0, np.uint64)))
+        space.append(arrays.get(f"{prefix}space.5", np.zeros(0, np.uint8)))
         classes = arrays[f"{prefix}classes"]
         if classes.shape != (len(vocab),) or classes.dtype != np.uint8 or any(
                 k.ndim != 1 or k.dtype != np.uint64 or s.shape != k.shape or s.dtype != np.uint8
@@ -198,11 +259,19 @@ class SpacingModel:
     def _class(self, token: str, tid: int) -> int:
         return self._classes_mv[tid] if tid > EOS else token_class(token)
 
-    def decide(self, a: str, fa: int, b: str, q: int) -> bool | None:
-        """Whether a space goes before `b` after `a` (None: no evidence at any level)."""
+    def decide(self, a: str, fa: int, b: str, q: int, after: str | None = None) -> bool | None:
+        """Whether a space goes before `b` after `a` (None: no evidence at any level); `after` is
+        the token after b when known (`SENTENCE_END` where the sentence ends)."""
         V = len(self.classes)
         ia, ib = self.vocab.id(a), self.vocab.id(b)
         ca, cb = self._class(a, ia), self._class(b, ib)
+        if after is not None and ib > EOS:
+            cc = END_CLASS if after == SENTENCE_END else self._class(after, self.vocab.id(after))
+            mv = self._keys_mv[4]
+            key = ahead_key(ca, ib, q, cc, V)
+            j = bisect_left(mv, key)
+            if j < len(mv) and mv[j] == key:
+                return bool(self._space_mv[4][j])
         for level in range(4):
             if (level in (0, 1) and ia <= EOS) or (level in (0, 2) and ib <= EOS):
                 continue  # an unknown token has no row of its own
@@ -254,20 +323,22 @@ class Speller:
         if tok in self.parity:
             self.parity[tok] ^= 1
 
-    def space_before(self, tok: str) -> bool:
-        """The decision for `tok` (without advancing)."""
+    def space_before(self, tok: str, after: str | None = None) -> bool:
+        """The decision for `tok` (without advancing); `after`: the next token, when known."""
         if self.prev is None:
             return True  # a sentence's first token: separated from what came before, if anything
         decided = None
         if self.model is not None:
             q = self.parity.get(tok, 0) | (self.prev_parity << 1)
-            decided = self.model.decide(self.prev, self.prev_flag, tok, q)
+            decided = self.model.decide(self.prev, self.prev_flag, tok, q, after)
         if decided is None:
             decided = self.rules.copy().space_before(tok)
         return decided or would_glue(self.prev, tok)
 
-    def append(self, tok: str) -> str:
-        space = self.space_before(tok)
+    def append(self, tok: str, after: str | None = None) -> str:
+        """The text that appends `tok`; `after` is the token that follows it (`SENTENCE_END` at the
+        end of the sentence), or None when not known yet."""
+        space = self.space_before(tok, after)
         text = (" " if space and not self.at_space else "") + tok
         self._advance(tok, space)
         self.at_space = tok[-1:].isspace()
@@ -282,5 +353,11 @@ class Speller:
 
 def spell(model: SpacingModel | None, tokens: Iterable[str]) -> str:
     """The text of one sentence's tokens."""
-    speller = Speller(model)
-    return "".join(speller.append(t) for t in tokens)
+    return write(Speller(model), list(tokens))
+
+
+def write(speller, tokens: Sequence[str], last_after: str | None = SENTENCE_END) -> str:
+    """The text of `tokens` from any speller (`append(token, after)`), each token spelled knowing
+    the next; the last one knowing `last_after` (None: what follows is not known)."""
+    nexts = [*tokens[1:], last_after]
+    return "".join(speller.append(t, after) for t, after in zip(tokens, nexts))

@@ -19,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .spacing import MIN_EVIDENCE, N_CLASSES, SpacingModel, level_events, token_class
+from .spacing import AHEAD_RADIX, LEVELS, MIN_EVIDENCE, N_CLASSES, SpacingModel, ahead_table, level_events, token_class
 from .vocab import EOS
 
 _WITH_V = (0, 2)  # the levels whose keys hold a token id times V
@@ -37,7 +37,14 @@ def _unpack(level: int, key: np.ndarray, V: int):
 
 
 def _repack(level: int, key: np.ndarray, old_V: int, new_V: int) -> np.ndarray:
-    if level not in _WITH_V or old_V == new_V or len(key) == 0:
+    if old_V == new_V or len(key) == 0:
+        return key
+    if level == LEVELS - 1:  # the lookahead level: ((class a * V + b) * 4 + q) * AHEAD_RADIX + class c
+        key = key.astype(np.int64)
+        cc, rest = key % AHEAD_RADIX, key // AHEAD_RADIX
+        q, rest = rest & 3, rest >> 2
+        return ((((rest // old_V) * new_V + rest % old_V) * 4 + q) * AHEAD_RADIX + cc).astype(np.uint64)
+    if level not in _WITH_V:
         return key
     x, fa, y, q = _unpack(level, key, old_V)
     return (((x * 3 + fa) * new_V + y) * 4 + q).astype(np.uint64)
@@ -49,9 +56,9 @@ class SpacingTally:
     def __init__(self):
         self.V = EOS + 1
         self.classes = np.zeros(EOS + 1, dtype=np.uint8)
-        self.keys = [np.zeros(0, np.uint64) for _ in range(4)]
-        self.yes = [np.zeros(0, np.int64) for _ in range(4)]
-        self.no = [np.zeros(0, np.int64) for _ in range(4)]
+        self.keys = [np.zeros(0, np.uint64) for _ in range(LEVELS)]
+        self.yes = [np.zeros(0, np.int64) for _ in range(LEVELS)]
+        self.no = [np.zeros(0, np.int64) for _ in range(LEVELS)]
 
     def _grow(self, tokens: Sequence[str]) -> None:
         V = len(tokens)
@@ -59,7 +66,7 @@ class SpacingTally:
             return
         new = np.fromiter((token_class(t) for t in tokens[self.V:V]), dtype=np.uint8, count=V - self.V)
         self.classes = np.concatenate([self.classes, new])
-        for level in range(4):
+        for level in range(LEVELS):
             self.keys[level] = _repack(level, self.keys[level], self.V, V)
         self.V = V
 
@@ -70,8 +77,8 @@ class SpacingTally:
         events = level_events(stream, spaces, vocab, self.classes, self.V)
         if events is None:
             return
-        keys, y = events
-        for level, k in enumerate(keys):
+        keys, ys = events
+        for level, (k, y) in enumerate(zip(keys, ys)):
             uniq, inverse = np.unique(k, return_inverse=True)
             yes = np.bincount(inverse, weights=y, minlength=uniq.size).astype(np.int64)
             no = np.bincount(inverse, weights=1 - y, minlength=uniq.size).astype(np.int64)
@@ -101,7 +108,7 @@ class SpacingTally:
             other._grow(tokens)
         elif self.V != other.V:
             raise ValueError("tallies over vocabularies of different sizes need the tokens to merge")
-        for level in range(4):
+        for level in range(LEVELS):
             self._add(level, other.keys[level], other.yes[level], other.no[level])
         return self
 
@@ -111,8 +118,10 @@ class SpacingTally:
         V = self.V
         classes = np.fromiter((token_class(t) for t in vocab.tokens), dtype=np.uint8, count=V)
         classes[: EOS + 1] = 0
+        ahead = ahead_table(self.keys[4], self.yes[4], self.no[4], V, vocab.id("."))
         if len(self.keys[3]) == 0:
-            return SpacingModel([np.zeros(0, np.uint64)] * 4, [np.zeros(0, np.uint8)] * 4, classes, vocab)
+            return SpacingModel([np.zeros(0, np.uint64)] * 4 + [ahead[0]], [np.zeros(0, np.uint8)] * 4 + [ahead[1]],
+                                classes, vocab)
         dec = [(self.yes[L] >= self.no[L]) for L in range(4)]
         support = [np.maximum(self.yes[L], self.no[L]) for L in range(4)]
         cls = self.classes.astype(np.int64)
@@ -139,5 +148,5 @@ class SpacingTally:
             kept = keep[level][at]
             answer = np.where(kept, dec[level][at], answer)
         keep[0] = (dec[0] != answer) & (support[0] >= MIN_EVIDENCE)
-        return SpacingModel([self.keys[L][keep[L]] for L in range(4)],
-                            [dec[L][keep[L]].astype(np.uint8) for L in range(4)], classes, vocab)
+        return SpacingModel([self.keys[L][keep[L]] for L in range(4)] + [ahead[0]],
+                            [dec[L][keep[L]].astype(np.uint8) for L in range(4)] + [ahead[1]], classes, vocab)

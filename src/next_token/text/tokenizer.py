@@ -33,7 +33,7 @@ from typing import Any, Iterable, Iterator
 from ..arguments import check_int
 from ..errors import CorpusError, InputError, ModelFileError
 from .corpus import split_sentences
-from .spacing import SpacingModel, Speller
+from .spacing import SpacingModel, Speller, write
 
 # A word token is, in order of preference (the first alternative that matches wins):
 _WORD_TOKEN = re.compile(
@@ -129,14 +129,12 @@ class Tokenizer(ABC):
 
     def detokenize(self, tokens: list[str]) -> str:
         """Turn one sentence's tokens back into natural text."""
-        speller = self.speller("")
-        return "".join(speller.append(t) for t in tokens)
+        return write(self.speller(""), tokens)
 
     def join_continuation(self, prompt: str, continuation_tokens: list[str]) -> str:
         """Return the text to append to ``prompt`` for ``continuation_tokens`` (just that part),
         with a leading space only where one belongs and the prompt does not already end in one."""
-        speller = self.speller(prompt)
-        return "".join(speller.append(t) for t in continuation_tokens)
+        return write(self.speller(prompt), continuation_tokens, last_after=None)  # it may go on
 
     def ends_sentence(self, tokens: list[str]) -> bool:
         """Whether `tokens` end with sentence-final punctuation (closing quotes allowed)."""
@@ -361,7 +359,7 @@ class JoinSpeller:
             self.separator, self.sentence_gap, self.at_space, self.gap)
         return other
 
-    def append(self, tok: str) -> str:
+    def append(self, tok: str, after: str | None = None) -> str:  # the next token changes nothing here
         text = tok.replace(SPACE, " ")
         if not text.startswith(" "):
             text = self.gap + text

@@ -623,6 +623,8 @@ const QUOTES = ['"', "'"];
 const PUNCTUATION = "\"'.,;:!?()[]{}<>-/\\*&%$#@+=|~^`_“”‘’«»…—–";
 const SHAPES = 6;
 const N_CLASSES = SHAPES + PUNCTUATION.length;
+const END_CLASS = N_CLASSES;  // the class of "no next token": the sentence ends
+const AHEAD_RADIX = N_CLASSES + 1;
 const IDENT = new RegExp(`^(?:${W}*_${W}*|[a-z]+[A-Z]${W}*|${W}*${D}${W}*[A-Za-z]${W}*|[A-Za-z]${W}*${D}${W}*)$`, "u");
 
 function tokenClass(token) {
@@ -648,15 +650,22 @@ function spacingKey(level, a, fa, b, q, ca, cb, V) {
 class SpacingModel {
   constructor(arrays, vocab) {
     this.classes = arrays["spacing.classes"];
-    this.keys = [1, 2, 3, 4].map((L) => numbers(arrays[`spacing.keys.${L}`]));
-    this.space = [1, 2, 3, 4].map((L) => arrays[`spacing.space.${L}`]);
+    // level 5 looks ahead (absent from files written before it existed)
+    this.keys = [1, 2, 3, 4, 5].map((L) => numbers(arrays[`spacing.keys.${L}`] ?? new Float64Array(0)));
+    this.space = [1, 2, 3, 4, 5].map((L) => arrays[`spacing.space.${L}`] ?? new Uint8Array(0));
     this.vocab = vocab;
   }
   cls(token, id) { return id > EOS ? this.classes[id] : tokenClass(token); }
-  /** Whether a space goes before b after a (null: no evidence). */
-  decide(a, fa, b, q) {
+  /** Whether a space goes before b after a (null: no evidence); `after`: the next token if known. */
+  decide(a, fa, b, q, after = null) {
     const V = this.classes.length, ia = this.vocab.id(a), ib = this.vocab.id(b);
     const ca = this.cls(a, ia), cb = this.cls(b, ib);
+    if (after !== null && ib > EOS) {
+      const cc = after === END_OF_SENTENCE ? END_CLASS : this.cls(after, this.vocab.id(after));
+      const key = ((ca * V + ib) * 4 + q) * AHEAD_RADIX + cc, keys = this.keys[4];
+      const j = bisectLeft(keys, key);
+      if (j < keys.length && keys[j] === key) return this.space[4][j] !== 0;
+    }
     for (let level = 0; level < 4; level++) {
       if (((level === 0 || level === 1) && ia <= EOS) || ((level === 0 || level === 2) && ib <= EOS)) continue;
       const key = spacingKey(level, ia, fa, ib, q, ca, cb, V), keys = this.keys[level];
@@ -692,18 +701,19 @@ class Speller {
     this.prevParity = quote ? this.parity[tok] : 0;
     if (quote) this.parity[tok] ^= 1;
   }
-  spaceBefore(tok) {
+  spaceBefore(tok, after = null) {
     if (this.prev === null) return true;
     let decided = null;
     if (this.model) {
       const q = (QUOTES.includes(tok) ? this.parity[tok] : 0) | (this.prevParity << 1);
-      decided = this.model.decide(this.prev, this.prevFlag, tok, q);
+      decided = this.model.decide(this.prev, this.prevFlag, tok, q, after);
     }
     if (decided === null) decided = this.rules.copy().spaceBefore(tok);
     return decided || wouldGlue(this.prev, tok);
   }
-  append(tok) {
-    const space = this.spaceBefore(tok);
+  /** The text that appends tok; `after`: the next token (END_OF_SENTENCE at the end), null if unknown. */
+  append(tok, after = null) {
+    const space = this.spaceBefore(tok, after);
     const text = (space && !this.atSpace ? " " : "") + tok;
     this.advance(tok, space);
     this.atSpace = endsInSpace(tok);
@@ -1048,12 +1058,15 @@ export class LanguageModel {
 
   textOf(prompt, ids) {
     const speller = this.tokenizer.speller(prompt), out = [];
-    for (const i of ids) {
+    ids.forEach((i, j) => {
       if (i === EOS) speller.endSentence();
-      else out.push(speller.append(this.vocab.tokens[i]));
-    }
+      else out.push(speller.append(this.vocab.tokens[i], this.after(j + 1 < ids.length ? ids[j + 1] : null)));
+    });
     return out.join("");
   }
+
+  /** What a speller is told follows a token: the next token, the sentence end, or null. */
+  after(i) { return i === null ? null : i === EOS ? END_OF_SENTENCE : this.vocab.tokens[i]; }
 
   /** k different continuations to the end of the sentence, best first (beam search). */
   completions(prompt, { k = 5, maxTokens = 30, noRepeatNgram = 3 } = {}) {
@@ -1085,14 +1098,18 @@ export class LanguageModel {
     const rng = new Generator(seed);
     const ctx = this.contextIds(prompt);
     const speller = this.tokenizer.speller(prompt), tokens = this.vocab.tokens;
+    let held = null;  // the last word token drawn: its text waits for the next token (spacing.py)
+    const release = (after) => ({ text: speller.append(tokens[held[0]], this.after(after)), token: tokens[held[0]], probability: held[1] });
     for (const [tok, p] of sample(this.model, ctx, maxTokens, rng, { temperature, topK, topP, noRepeatNgram, decoding, minP })) {
+      if (held) { yield release(tok); held = null; }
       if (tok === EOS) {
         speller.endSentence();
         yield { text: "", token: END_OF_SENTENCE, probability: p };
         continue;
       }
-      yield { text: speller.append(tokens[tok]), token: tokens[tok], probability: p };
+      held = [tok, p];
     }
+    if (held) yield release(null);
   }
 
   /** A sampled continuation of `prompt`; the same seed gives the same text (and Python's). */
