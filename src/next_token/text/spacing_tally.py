@@ -1,16 +1,17 @@
 """Learning spacing a chunk at a time: `SpacingModel.learn` for a corpus read in pieces.
 
 `SpacingModel.learn` (spacing.py) looks at every pair of adjacent word tokens of the whole id
-stream at once. Its decisions only depend on, per key of each of its four levels, how many
-times the corpus put a space there and how many times it did not, so those counts can be
-gathered chunk by chunk (chunks of whole sentences: the features never look across a sentence)
-and added; `model(vocab)` then makes the decisions exactly as `learn` does. The bounded-memory
-build (training.py) and the Dask build (distributed/) use it; the result equals
-`SpacingModel.learn(whole stream, whole spaces, vocab)` array for array.
+stream at once. Its decisions only depend on, per key of each of its five levels (four, and
+the one that looks ahead), how many times the corpus put a space there and how many times it
+did not, so those counts can be gathered chunk by chunk (chunks of whole sentences: the
+features never look across a sentence) and added; `model(vocab)` then makes the decisions
+exactly as `learn` does. The bounded-memory build (training.py) and the Dask build
+(distributed/) use it; the result equals `SpacingModel.learn(whole stream, whole spaces, vocab)`
+array for array.
 
 Keys pack token ids with the vocabulary size, which grows while a corpus is read. Packed keys
-with any large enough size sort like the (a, fa, b, q) tuples they pack, so a table is kept
-packed with the size it last saw and repacked (a monotone map) when the size grows.
+with any large enough size sort like the tuples they pack, so a table is kept packed with the
+size it last saw and repacked (a monotone map) when the size grows.
 """
 
 from __future__ import annotations
