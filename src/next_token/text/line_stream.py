@@ -1,8 +1,9 @@
 """Whitespace-tokenized lines to an id stream, in numpy: the fast path of scoring large texts.
 
-`encode_lines(text, vocab)` gives exactly `vocab.encode_sentences(WhitespaceTokenizer().sentences
-(text))`: one sentence per line that holds a token, tokens cut at whitespace, `<s>` and `</s>`
-around each sentence, unknown tokens as `<unk>`. It gets there without a Python string per token:
+`encode_lines(text, hashed(vocab))` gives exactly the stream of
+`vocab.encode_sentences(WhitespaceTokenizer().sentences(text))`: one sentence per line that holds
+a token, tokens cut at whitespace, `<s>` and `</s>` around each sentence, unknown tokens as
+`<unk>`. It gets there without a Python string per token:
 
 1. The text becomes its code points (one `encode("utf-32-le")`), and two small tables say which
    code points are whitespace (`str.split`'s set) and which end a line (`str.splitlines`'s set),
