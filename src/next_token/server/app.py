@@ -1,7 +1,7 @@
 """The FastAPI application: a JSON API over one LanguageModel, the OpenAI-compatible routes and the
 web autocomplete page.
 
-    GET  /                  the autocomplete page (static/index.html)
+    GET  /                  the autocomplete page (web/page.html, shared with `ntp export web`)
     GET  /health            {"status": "ok", "active_streams": n, "queued": {lane: n}}
     GET  /api/info          the model's info() (file names, never paths), its id and the limits
     POST /api/predict       top-k next tokens with probabilities (also GET ?context=...&k=...)
@@ -36,11 +36,12 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
 from ..language_model import LanguageModel
+from ..web.page import page_html
 from .api_keys import ApiKeys, clean_keys
 from .body_limit import BodySizeLimit
 from .budget import RequestBudgets
@@ -294,9 +295,11 @@ def create_app(model, *, limits: Limits | None = None, model_threads: int | None
 
     # ---- page --------------------------------------------------------------------------------
 
+    page = page_html(served=True)
+
     @app.get("/", include_in_schema=False)
-    async def index() -> FileResponse:
-        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+    async def index() -> HTMLResponse:
+        return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/web", StaticFiles(directory=WEB), name="web")

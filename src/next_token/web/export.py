@@ -28,9 +28,10 @@ from ..errors import InputError
 from ..language_model import LanguageModel
 from ..ngram.packed import PackedNgramModel
 from ..ngram.prune import compact
+from .page import page_html
 
 STATIC = Path(__file__).parent / "static"  # the browser files, also served by `ntp serve` at /web
-PAGE_FILES = ("index.html", "app.js", "style.css", "next-token.js")
+PAGE_FILES = ("index.html", "app.js", "style.css", "next-token.js")  # index.html: written from page.html
 MODEL_FILE = "model.ntp"
 WEB_TOKENIZERS = ("word", "char", "whitespace")
 
@@ -64,7 +65,8 @@ def export_web(lm, out_dir: str | os.PathLike, *, target: int | None = None, bit
         raise InputError(f"{out} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
     LanguageModel(packed, lm.vocab, lm.tokenizer, lm.meta).save(out / MODEL_FILE)
-    for name in PAGE_FILES:
+    (out / "index.html").write_text(page_html(served=False), encoding="utf-8")
+    for name in PAGE_FILES[1:]:
         shutil.copyfile(STATIC / name, out / name)
     files = {name: _sizes(out / name) for name in (*PAGE_FILES, MODEL_FILE)}
     return {
