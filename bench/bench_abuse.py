@@ -48,7 +48,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import KENLM, machine, stats, table
+from common import KENLM, machine, shown_command, stats, table
 
 HOST = "127.0.0.1"
 TRAIN = KENLM / "books_head90.txt"
@@ -461,22 +461,7 @@ def main() -> None:
     print("\n" + text)
     if args.markdown:
         Path(args.markdown).write_text("## The server under abuse (bench/bench_abuse.py)\n\nCommand: `"
-                                       + shown_command() + "`\n\n" + text + "\n", encoding="utf-8")
-
-
-def shown_command() -> str:
-    """This run's command line without --markdown (where the results go does not change them)."""
-    import shlex
-
-    shown, skip = [], False
-    for arg in sys.argv[1:]:
-        if skip:
-            skip = False
-        elif arg == "--markdown":
-            skip = True
-        elif not arg.startswith("--markdown="):
-            shown.append(arg)
-    return shlex.join(["python", "bench/bench_abuse.py", *shown])
+                                       + shown_command("bench/bench_abuse.py") + "`\n\n" + text + "\n", encoding="utf-8")
 
 
 # ---- the premise: a truncated mapping kills its reader -------------------------------------------

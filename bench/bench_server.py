@@ -24,7 +24,6 @@ import asyncio
 import json
 import os
 import random
-import shlex
 import socket
 import statistics
 import subprocess
@@ -33,6 +32,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from common import shown_command
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 TRAIN = SHARED / "kenlm" / "books_head90.txt"
@@ -340,20 +341,6 @@ def main() -> None:
         print(f"wrote {args.markdown}")
 
 
-def shown_command() -> str:
-    """This run's command line without --markdown (where the results go does not change them)."""
-    argv, shown = sys.argv[1:], []
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg == "--markdown":
-            skip = True
-        elif not arg.startswith("--markdown="):
-            shown.append(arg)
-    return shlex.join(["python", "bench/bench_server.py", *shown])
-
-
 def write_markdown(path, info, size_mb, base_predict, base_complete, rows, memory, args, loads, stack) -> None:
     health = {(r["setup"], r["concurrency"]): r["rps"] for r in rows if r["endpoint"] == "health"}
     lines = [
@@ -363,7 +350,7 @@ def write_markdown(path, info, size_mb, base_predict, base_complete, rows, memor
         f"{sum(info['ngrams']):,} n-grams, model file {size_mb:.1f} MB, memory-mapped by the server.",
         f"Loopback (127.0.0.1), {stack}; keep-alive clients in one asyncio process on the same 2 "
         f"cores. predict: k=10; complete: max_tokens={args.complete_tokens}. Prompts: prefixes of "
-        f"held-out sentences. Command: `{shown_command()}`. "
+        f"held-out sentences. Command: `{shown_command('bench/bench_server.py')}`. "
         f"Machine load average (1 min) {loads[0]:.1f} before, {loads[1]:.1f} after (other jobs share "
         "the 2 cores).",
         "",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import platform
+import shlex
+import sys
 import time
 from pathlib import Path
 
@@ -55,3 +57,17 @@ def books_split(fraction: float = 0.9) -> tuple[list[tuple[str, str]], list[tupl
         train.append((path.name, "\n".join(lines[:cut]) + "\n"))
         test.append((path.name, "\n".join(lines[cut:]) + "\n"))
     return train, test
+
+
+def shown_command(script: str) -> str:
+    """This run's command line for `script` without --markdown (where the results go does not
+    change them)."""
+    shown, skip = [], False
+    for arg in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif arg == "--markdown":
+            skip = True
+        elif not arg.startswith("--markdown="):
+            shown.append(arg)
+    return shlex.join(["python", script, *shown])
