@@ -210,23 +210,27 @@ async def measure(port: int, seconds: float, clients: int, contexts: list[str]) 
     failures = {"predict": 0, "health": 0, "chat": 0}
     end = time.monotonic() + seconds
 
-    async def predictor(n: int):
-        rng = random.Random(n)
+    async def client(path: str, make_body, times: list, kind: str, pause: float):
+        """One keep-alive connection sending `make_body()` to `path` every `pause` seconds."""
         reader, writer = await asyncio.open_connection(HOST, port)
         while time.monotonic() < end:
-            body = json.dumps({"context": rng.choice(contexts), "k": 10}).encode()
+            body = json.dumps(make_body()).encode()
             t0 = time.perf_counter()
             try:
-                status, _ = await request(reader, writer, "POST", "/api/predict", body)
+                status, _ = await request(reader, writer, "POST", path, body)
             except (ConnectionError, asyncio.IncompleteReadError, OSError):
-                failures["predict"] += 1
+                failures[kind] += 1
                 writer.close()
                 reader, writer = await asyncio.open_connection(HOST, port)
                 continue
-            predict.append(time.perf_counter() - t0)
-            failures["predict"] += status != 200
-            await asyncio.sleep(0.01)
+            times.append(time.perf_counter() - t0)
+            failures[kind] += status != 200
+            await asyncio.sleep(pause)
         writer.close()
+
+    def predictor(n: int):
+        rng = random.Random(n)
+        return client("/api/predict", lambda: {"context": rng.choice(contexts), "k": 10}, predict, "predict", 0.01)
 
     async def prober():
         while time.monotonic() < end:
@@ -239,25 +243,13 @@ async def measure(port: int, seconds: float, clients: int, contexts: list[str]) 
                 failures["health"] += 1
             await asyncio.sleep(0.1)
 
-    async def chatter():
+    def chatter():
         """A normal chat request (a one-sentence reply of at most 30 tokens) every 200 ms."""
         rng = random.Random(99)
-        reader, writer = await asyncio.open_connection(HOST, port)
-        while time.monotonic() < end:
-            body = json.dumps({"model": "m", "max_tokens": 30, "seed": rng.randrange(1000),
-                               "messages": [{"role": "user", "content": rng.choice(contexts)}]}).encode()
-            t0 = time.perf_counter()
-            try:
-                status, _ = await request(reader, writer, "POST", "/v1/chat/completions", body)
-            except (ConnectionError, asyncio.IncompleteReadError, OSError):
-                failures["chat"] += 1
-                writer.close()
-                reader, writer = await asyncio.open_connection(HOST, port)
-                continue
-            chat.append(time.perf_counter() - t0)
-            failures["chat"] += status != 200
-            await asyncio.sleep(0.2)
-        writer.close()
+        return client("/v1/chat/completions",
+                      lambda: {"model": "m", "max_tokens": 30, "seed": rng.randrange(1000),
+                               "messages": [{"role": "user", "content": rng.choice(contexts)}]},
+                      chat, "chat", 0.2)
 
     await asyncio.gather(prober(), chatter(), *(predictor(i) for i in range(clients)))
     return {"predict": predict, "health": health, "chat": chat, "failures": failures}
