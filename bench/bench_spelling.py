@@ -336,12 +336,17 @@ def pyspell_system(words: list[str] | None, probe: int = 2000):
             if w not in cache:
                 cache[w] = sp.correction(w) or w
             fixed.append(cache[w])
-        out, k = [], 0
-        for s in sents:
-            out.append(fixed[k : k + len(s)])
-            k += len(s)
-        return out
+        return regroup(fixed, sents)
     return run
+
+
+def regroup(flat: list[str], sents: list[list[str]]) -> list[list[str]]:
+    """`flat` (one word per word of `sents`, in order) cut back into sentences."""
+    out, k = [], 0
+    for s in sents:
+        out.append(flat[k : k + len(s)])
+        k += len(s)
+    return out
 
 
 def hunspell_system():
@@ -359,11 +364,7 @@ def hunspell_system():
                 fixed.append(a.split(":", 1)[1].split(",")[0].strip())
             else:
                 fixed.append(w)  # * correct, + root, - compound, # no suggestion
-        out, k = [], 0
-        for s in sents:
-            out.append(fixed[k : k + len(s)])
-            k += len(s)
-        return out
+        return regroup(fixed, sents)
     return run
 
 
